@@ -1,0 +1,315 @@
+"""The embedded engine: one SQLite file, WAL mode, safe for several processes (chalice local,
+the local worker, missionctl) writing at once.
+
+All logical tables share one physical table keyed by (tbl, pk, sk); the secondary index and TTL
+are real SQLite columns so that queries use indexes, never scans. Streamed tables append to a
+change log in the same SQLite transaction as the write, so the log never misses or invents a
+change.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from typing import Any, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from .interface import (
+    AlreadyExists, Change, ChangeBatch, Delete, Increment, Item, Op, Page, Put,
+    TransactionCancelled, VersionConflict, VersionedPut, check_item, check_ops,
+    decode_cursor, encode_cursor,
+)
+from .tables import TABLES
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    tbl TEXT NOT NULL, pk TEXT NOT NULL, sk TEXT NOT NULL,
+    data TEXT NOT NULL, ttl INTEGER, gsi1pk TEXT, gsi1sk TEXT,
+    PRIMARY KEY (tbl, pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (tbl, gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, event TEXT NOT NULL,
+    pk TEXT NOT NULL, sk TEXT NOT NULL, new TEXT, old TEXT, at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_tbl ON changes (tbl, seq);
+"""
+
+
+def _now_s() -> int:
+    return int(time.time())
+
+
+def _live(ttl: Any, now_s: int) -> bool:
+    return ttl is None or ttl > now_s
+
+
+class SqliteStore:
+    """:class:`~chalicelib.storage.interface.Store` on a SQLite file."""
+
+    engine = "sqlite"
+
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._local = threading.local()
+        self._streamed = {name for name, spec in TABLES.items() if spec.stream}
+        self.request_count = 0  # store requests made, for benchmarks and cost tests
+        self.ensure_tables()
+
+    # -- connection -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so read-check-write sequences inside
+        # are atomic against the other processes sharing the file.
+        conn = self._conn()
+        self.request_count += 1
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def ensure_tables(self, progress: Any = None) -> None:
+        self._conn().executescript(_SCHEMA)
+
+    # -- row helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _table(table: str) -> str:
+        if table not in TABLES:
+            raise KeyError(f"unknown table {table!r}; declare it in chalicelib/storage/tables.py")
+        return table
+
+    def _read(self, conn: sqlite3.Connection, table: str, pk: str, sk: str) -> Item | None:
+        row = conn.execute("SELECT data, ttl FROM items WHERE tbl=? AND pk=? AND sk=?",
+                           (table, pk, sk)).fetchone()
+        if row is None or not _live(row[1], _now_s()):
+            return None
+        return json.loads(row[0])
+
+    def _write_item(self, conn: sqlite3.Connection, table: str, item: Item, old: Item | None) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO items (tbl, pk, sk, data, ttl, gsi1pk, gsi1sk) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (table, item["pk"], item["sk"], json.dumps(item, separators=(",", ":")),
+             item.get("ttl"), item.get("gsi1pk"), item.get("gsi1sk")))
+        self._log(conn, table, "MODIFY" if old is not None else "INSERT", item["pk"], item["sk"],
+                  item, old)
+
+    def _delete_item(self, conn: sqlite3.Connection, table: str, pk: str, sk: str) -> None:
+        old = self._read(conn, table, pk, sk)
+        conn.execute("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", (table, pk, sk))
+        if old is not None:
+            self._log(conn, table, "REMOVE", pk, sk, None, old)
+
+    def _log(self, conn: sqlite3.Connection, table: str, event: str, pk: str, sk: str,
+             new: Item | None, old: Item | None) -> None:
+        if table in self._streamed:
+            conn.execute(
+                "INSERT INTO changes (tbl, event, pk, sk, new, old, at_ms) VALUES (?,?,?,?,?,?,?)",
+                (table, event, pk, sk, json.dumps(new) if new is not None else None,
+                 json.dumps(old) if old is not None else None, int(time.time() * 1000)))
+
+    # -- single-item operations -------------------------------------------------------------
+    def get(self, table: str, pk: str, sk: str) -> Item | None:
+        self.request_count += 1
+        return self._read(self._conn(), self._table(table), pk, sk)
+
+    def get_many(self, table: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Item]:
+        self._table(table)
+        conn, now, found = self._conn(), _now_s(), {}
+        unique = list(dict.fromkeys(keys))
+        # DynamoDB's BatchGetItem takes 100 keys a request; count requests the same way.
+        for start in range(0, len(unique), 100):
+            chunk = unique[start:start + 100]
+            self.request_count += 1
+            clause = " OR ".join(["(pk=? AND sk=?)"] * len(chunk))
+            params: list[str] = [table]
+            for pk, sk in chunk:
+                params += [pk, sk]
+            for data, ttl in conn.execute(
+                    f"SELECT data, ttl FROM items WHERE tbl=? AND ({clause})", params):
+                if _live(ttl, now):
+                    item = json.loads(data)
+                    found[(item["pk"], item["sk"])] = item
+        return found
+
+    def put(self, table: str, item: Item, *, if_absent: bool = True) -> None:
+        try:
+            self.transact([Put(table, item, if_absent)])
+        except TransactionCancelled:
+            raise AlreadyExists(f"{table}: {item['pk']}/{item['sk']} exists") from None
+
+    def put_versioned(self, table: str, item: Item, expected_version: int | None) -> Item:
+        try:
+            self.transact([VersionedPut(table, item, expected_version)])
+        except TransactionCancelled:
+            raise VersionConflict(
+                f"{table}: {item['pk']}/{item['sk']} is not at version {expected_version}") from None
+        return {**item, "version": (expected_version or 0) + 1}
+
+    def increment(self, table: str, pk: str, sk: str, deltas: Mapping[str, int | float],
+                  defaults: Mapping[str, Any] | None = None) -> Item:
+        with self._write() as conn:
+            return self._apply(conn, Increment(table, pk, sk, dict(deltas), dict(defaults or {})))
+
+    def delete(self, table: str, pk: str, sk: str) -> None:
+        with self._write() as conn:
+            self._delete_item(conn, self._table(table), pk, sk)
+
+    # -- transactions -----------------------------------------------------------------------
+    def transact(self, ops: Sequence[Op]) -> None:
+        check_ops(ops)
+        for op in ops:
+            self._table(op.table)
+            if isinstance(op, (Put, VersionedPut)):
+                check_item(op.item)
+        with self._write() as conn:
+            failed = [i for i, op in enumerate(ops) if not self._condition_holds(conn, op)]
+            if failed:
+                raise TransactionCancelled(failed)
+            for op in ops:
+                self._apply(conn, op)
+
+    def _condition_holds(self, conn: sqlite3.Connection, op: Op) -> bool:
+        if isinstance(op, Put) and op.if_absent:
+            return self._read(conn, op.table, op.item["pk"], op.item["sk"]) is None
+        if isinstance(op, VersionedPut):
+            current = self._read(conn, op.table, op.item["pk"], op.item["sk"])
+            if op.expected_version is None:
+                return current is None
+            return current is not None and current.get("version") == op.expected_version
+        return True
+
+    def _apply(self, conn: sqlite3.Connection, op: Op) -> Item | None:
+        if isinstance(op, Put):
+            old = self._read(conn, op.table, op.item["pk"], op.item["sk"])
+            self._write_item(conn, op.table, dict(op.item), old)
+            return None
+        if isinstance(op, VersionedPut):
+            old = self._read(conn, op.table, op.item["pk"], op.item["sk"])
+            self._write_item(conn, op.table,
+                             {**op.item, "version": (op.expected_version or 0) + 1}, old)
+            return None
+        if isinstance(op, Increment):
+            old = self._read(conn, op.table, op.pk, op.sk)
+            item: Item = dict(old) if old is not None else {"pk": op.pk, "sk": op.sk}
+            for name, value in op.defaults.items():
+                item.setdefault(name, value)
+            for name, delta in op.deltas.items():
+                item[name] = item.get(name, 0) + delta
+            self._write_item(conn, op.table, item, old)
+            return item
+        if isinstance(op, Delete):
+            self._delete_item(conn, op.table, op.pk, op.sk)
+            return None
+        raise TypeError(f"not a storage op: {op!r}")
+
+    def batch_put(self, table: str, items: Sequence[Item]) -> None:
+        self._table(table)
+        for item in items:
+            check_item(item)
+        # One SQLite transaction per 25 items mirrors DynamoDB's BatchWriteItem, so request
+        # counts compare across engines; SQLite itself never leaves items unprocessed.
+        for start in range(0, len(items), 25):
+            with self._write() as conn:
+                for item in items[start:start + 25]:
+                    old = (self._read(conn, table, item["pk"], item["sk"])
+                           if table in self._streamed else None)
+                    self._write_item(conn, table, dict(item), old)
+
+    # -- queries ----------------------------------------------------------------------------
+    def query(self, table: str, pk: str, *, sk_min: str | None = None, sk_max: str | None = None,
+              sk_prefix: str | None = None, newest_first: bool = True, limit: int = 100,
+              cursor: str | None = None, index: str | None = None) -> Page:
+        self._table(table)
+        if index not in (None, "gsi1"):
+            raise ValueError(f"unknown index {index!r}")
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        part, sort = ("gsi1pk", "gsi1sk") if index else ("pk", "sk")
+        where, params = [f"tbl=?", f"{part}=?"], [table, pk]
+        if sk_min is not None:
+            where.append(f"{sort}>=?")
+            params.append(sk_min)
+        if sk_max is not None:
+            where.append(f"{sort}<=?")
+            params.append(sk_max)
+        if sk_prefix is not None:
+            # A range, not LIKE, so the index is used and % or _ in keys mean nothing special.
+            where.append(f"{sort}>=? AND {sort}<?")
+            params += [sk_prefix, sk_prefix + "\U0010ffff"]
+        order = "DESC" if newest_first else "ASC"
+        if cursor is not None:
+            last = decode_cursor(cursor, pk, index, sk_min, sk_max, sk_prefix)
+            cmp = "<" if newest_first else ">"
+            if index:
+                where.append(f"(gsi1sk, pk, sk) {cmp} (?, ?, ?)")
+                params += [last["gsi1sk"], last["pk"], last["sk"]]
+            else:
+                where.append(f"sk {cmp} ?")
+                params.append(last["sk"])
+        tie = f", pk {order}, sk {order}" if index else ""
+        sql = (f"SELECT data, ttl FROM items WHERE {' AND '.join(where)} "
+               f"ORDER BY {sort} {order}{tie} LIMIT ?")
+        self.request_count += 1
+        rows = self._conn().execute(sql, [*params, limit + 1]).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        now = _now_s()
+        items = [json.loads(data) for data, ttl in rows if _live(ttl, now)]
+        next_cursor = None
+        if more and rows:
+            last_item = json.loads(rows[-1][0])
+            key = {"pk": last_item["pk"], "sk": last_item["sk"]}
+            if index:
+                key.update(gsi1pk=last_item["gsi1pk"], gsi1sk=last_item["gsi1sk"])
+            next_cursor = encode_cursor(pk, index, key)
+        return Page(items, next_cursor)
+
+    # -- change stream ----------------------------------------------------------------------
+    def changes(self, table: str, after: str | None = None, limit: int = 100) -> ChangeBatch:
+        self._table(table)
+        start = int(after) if after else 0
+        self.request_count += 1
+        rows = self._conn().execute(
+            "SELECT seq, event, pk, sk, new, old FROM changes WHERE tbl=? AND seq>? "
+            "ORDER BY seq LIMIT ?", (table, start, limit)).fetchall()
+        changes = [Change(table, event, {"pk": pk, "sk": sk},
+                          json.loads(new) if new else None, json.loads(old) if old else None,
+                          str(seq)) for seq, event, pk, sk, new, old in rows]
+        return ChangeBatch(changes, changes[-1].sequence if changes else after)
+
+    # -- housekeeping (local worker) ----------------------------------------------------------
+    def purge_expired(self, change_retention_s: int = 24 * 3600) -> int:
+        """Delete expired items and change-log entries older than the retention; returns the
+        number of items deleted. DynamoDB does both by itself (TTL, 24 h stream retention)."""
+        now = _now_s()
+        with self._write() as conn:
+            deleted = conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?",
+                                   (now,)).rowcount
+            conn.execute("DELETE FROM changes WHERE at_ms < ?",
+                         ((now - change_retention_s) * 1000,))
+        return deleted

@@ -1,0 +1,33 @@
+"""The logical tables. Each feature declares its tables here, once; both engines and
+`missionctl tables create` and the CloudFormation merge template read this list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    #: emits a change stream (DynamoDB Streams NEW_AND_OLD_IMAGES; the local change log)
+    stream: bool = False
+    purpose: str = ""
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("events", stream=True,
+                  purpose="raw business events; their keys make redelivery idempotent"),
+        TableSpec("actors", purpose="per-user and per-session state for distinct counts"),
+        TableSpec("rollups", purpose="minute/hour/day counters per shard"),
+        TableSpec("stats", purpose="DailyStats: value, previous value, change"),
+        TableSpec("deadletters", purpose="records that can never succeed, with the reason"),
+        TableSpec("system", purpose="schedule runs, worker checkpoints, health"),
+    )
+}
+
+
+def physical_name(prefix: str, table: str) -> str:
+    if table not in TABLES:
+        raise KeyError(f"unknown table {table!r}; declare it in chalicelib/storage/tables.py")
+    return f"{prefix}{table}"

@@ -1,0 +1,17 @@
+"""Fixtures shared by every test layer."""
+import os
+
+import pytest
+
+# Settings are read once per process: pin the ones tests rely on before anything imports them.
+os.environ.setdefault("TEAM_TIMEZONE", "UTC")
+os.environ.setdefault("REPORTING_CURRENCY", "USD")
+os.environ.setdefault("STORE", "sqlite::memory:")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    from chalicelib.storage.sqlite_engine import SqliteStore
+    store = SqliteStore(str(tmp_path / "store.db"))
+    yield store
+    store.close()

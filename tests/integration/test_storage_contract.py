@@ -1,0 +1,217 @@
+"""The storage contract: the semantics both engines must give (DESIGN.md, "Storage").
+
+Every test runs on SQLite and on DynamoDB Local (see the ``store`` fixture in conftest.py).
+"""
+import time
+
+import pytest
+
+from chalicelib.storage import (
+    AlreadyExists, Delete, Increment, InvalidCursor, Put, TransactionCancelled, VersionConflict,
+    VersionedPut, MAX_TRANSACTION_OPS,
+)
+
+
+def test_create_if_absent_never_overwrites(store):
+    store.put("events", {"pk": "a", "sk": "1", "v": 1})
+    with pytest.raises(AlreadyExists):
+        store.put("events", {"pk": "a", "sk": "1", "v": 2})
+    assert store.get("events", "a", "1")["v"] == 1
+
+
+def test_plain_put_overwrites_when_asked(store):
+    store.put("events", {"pk": "a", "sk": "1", "v": 1})
+    store.put("events", {"pk": "a", "sk": "1", "v": 2}, if_absent=False)
+    assert store.get("events", "a", "1")["v"] == 2
+
+
+def test_values_round_trip_with_their_types(store):
+    item = {"pk": "t", "sk": "1", "i": 12, "f": 1.5, "s": "x", "b": True, "n": None,
+            "l": [1, "a", 2.5], "m": {"k": "v", "n": 3}}
+    store.put("events", item)
+    assert store.get("events", "t", "1") == item
+
+
+def test_versioned_update_refuses_a_stale_write(store):
+    first = store.put_versioned("actors", {"pk": "u", "sk": "1", "name": "a"}, None)
+    assert first["version"] == 1
+    store.put_versioned("actors", {"pk": "u", "sk": "1", "name": "b"}, 1)
+    with pytest.raises(VersionConflict):
+        store.put_versioned("actors", {"pk": "u", "sk": "1", "name": "stale"}, 1)
+    with pytest.raises(VersionConflict):
+        store.put_versioned("actors", {"pk": "u", "sk": "1", "name": "again"}, None)
+    got = store.get("actors", "u", "1")
+    assert (got["name"], got["version"]) == ("b", 2)
+
+
+def test_atomic_counters_add_and_keep_defaults(store):
+    store.increment("rollups", "c", "1", {"n": 1, "sum": 250}, {"label": "first", "ttl": None})
+    after = store.increment("rollups", "c", "1", {"n": 2, "sum": -50}, {"label": "second"})
+    assert (after["n"], after["sum"], after["label"]) == (3, 200, "first")
+    assert store.get("rollups", "c", "1")["n"] == 3
+
+
+def test_float_counters_add(store):
+    store.increment("rollups", "c", "f", {"x": 0.25})
+    assert store.increment("rollups", "c", "f", {"x": 0.5})["x"] == pytest.approx(0.75)
+
+
+def _fill(store, pk, n, table="events"):
+    store.batch_put(table, [{"pk": pk, "sk": f"{i:04d}", "i": i} for i in range(n)])
+
+
+def test_range_query_newest_first_with_bounds(store):
+    _fill(store, "p", 10)
+    page = store.query("events", "p", sk_min="0003", sk_max="0006")
+    assert [it["i"] for it in page.items] == [6, 5, 4, 3]
+    assert page.cursor is None
+    oldest_first = store.query("events", "p", sk_min="0003", sk_max="0006", newest_first=False)
+    assert [it["i"] for it in oldest_first.items] == [3, 4, 5, 6]
+
+
+def test_prefix_query_stays_in_its_prefix(store):
+    store.batch_put("events", [{"pk": "p", "sk": sk} for sk in ("a#1", "a#2", "ab#1", "b#1")])
+    assert [it["sk"] for it in store.query("events", "p", sk_prefix="a#").items] == ["a#2", "a#1"]
+
+
+def test_pagination_visits_every_item_once(store):
+    _fill(store, "p", 23)
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = store.query("events", "p", limit=5, cursor=cursor)
+        seen += [it["i"] for it in page.items]
+        pages += 1
+        cursor = page.cursor
+        if cursor is None:
+            break
+    assert seen == list(range(22, -1, -1))
+    assert pages == 5
+
+
+def test_a_cursor_cannot_be_used_for_another_partition(store):
+    _fill(store, "mine", 5)
+    _fill(store, "theirs", 5)
+    cursor = store.query("events", "mine", limit=2).cursor
+    with pytest.raises(InvalidCursor):
+        store.query("events", "theirs", limit=2, cursor=cursor)
+
+
+def test_a_forged_cursor_is_refused(store):
+    import base64
+    import json
+    _fill(store, "mine", 5)
+    forged = base64.urlsafe_b64encode(json.dumps(
+        {"p": "mine", "i": None, "k": {"pk": "theirs", "sk": "0001"}}).encode()).decode()
+    for bad in (forged, "not-a-cursor", "e30"):
+        with pytest.raises(InvalidCursor):
+            store.query("events", "mine", cursor=bad)
+
+
+def test_a_cursor_cannot_leave_the_queried_range(store):
+    _fill(store, "p", 10)
+    cursor = store.query("events", "p", limit=2).cursor  # last sk 0008
+    with pytest.raises(InvalidCursor):
+        store.query("events", "p", sk_max="0005", cursor=cursor)
+
+
+def test_secondary_index_query_is_sparse_and_ordered(store):
+    store.batch_put("events", [
+        {"pk": "o1", "sk": "o", "gsi1pk": "user#1", "gsi1sk": "002"},
+        {"pk": "o2", "sk": "o", "gsi1pk": "user#1", "gsi1sk": "001"},
+        {"pk": "o3", "sk": "o", "gsi1pk": "user#2", "gsi1sk": "001"},
+        {"pk": "o4", "sk": "o"},
+    ])
+    page = store.query("events", "user#1", index="gsi1")
+    assert [it["pk"] for it in page.items] == ["o1", "o2"]
+    first = store.query("events", "user#1", index="gsi1", limit=1, newest_first=False)
+    rest = store.query("events", "user#1", index="gsi1", limit=1, newest_first=False,
+                       cursor=first.cursor)
+    assert [first.items[0]["pk"], rest.items[0]["pk"]] == ["o2", "o1"]
+
+
+def test_transaction_writes_all_or_nothing(store):
+    store.put("events", {"pk": "dup", "sk": "1"})
+    ops = [Put("events", {"pk": "new", "sk": "1"}), Increment("rollups", "r", "1", {"n": 1}),
+           Put("events", {"pk": "dup", "sk": "1"})]
+    with pytest.raises(TransactionCancelled) as raised:
+        store.transact(ops)
+    assert raised.value.failed == [2]
+    assert store.get("events", "new", "1") is None
+    assert store.get("rollups", "r", "1") is None
+    store.transact(ops[:2])
+    assert store.get("rollups", "r", "1")["n"] == 1
+
+
+def test_transaction_checks_versions_and_deletes(store):
+    store.put_versioned("actors", {"pk": "u", "sk": "1"}, None)
+    store.put("events", {"pk": "gone", "sk": "1"})
+    with pytest.raises(TransactionCancelled) as raised:
+        store.transact([VersionedPut("actors", {"pk": "u", "sk": "1", "x": 1}, 7),
+                        Delete("events", "gone", "1")])
+    assert raised.value.failed == [0]
+    assert store.get("events", "gone", "1") is not None
+    store.transact([VersionedPut("actors", {"pk": "u", "sk": "1", "x": 1}, 1),
+                    Delete("events", "gone", "1")])
+    assert store.get("actors", "u", "1")["version"] == 2
+    assert store.get("events", "gone", "1") is None
+
+
+def test_transactions_refuse_what_dynamodb_refuses(store):
+    with pytest.raises(ValueError):
+        store.transact([Increment("rollups", "r", str(i), {"n": 1})
+                        for i in range(MAX_TRANSACTION_OPS + 1)])
+    with pytest.raises(ValueError):
+        store.transact([Increment("rollups", "r", "1", {"n": 1}),
+                        Increment("rollups", "r", "1", {"n": 1})])
+
+
+def test_expired_items_are_never_returned(store):
+    past = int(time.time()) - 10
+    store.batch_put("events", [{"pk": "ttl", "sk": "old", "ttl": past},
+                               {"pk": "ttl", "sk": "new", "ttl": past + 3600}])
+    assert store.get("events", "ttl", "old") is None
+    assert [it["sk"] for it in store.query("events", "ttl").items] == ["new"]
+    assert set(store.get_many("events", [("ttl", "old"), ("ttl", "new")])) == {("ttl", "new")}
+
+
+def test_an_expired_item_does_not_block_create_if_absent(store):
+    store.put("events", {"pk": "ttl", "sk": "x", "ttl": int(time.time()) - 10})
+    store.put("events", {"pk": "ttl", "sk": "x", "v": 2})
+    assert store.get("events", "ttl", "x")["v"] == 2
+
+
+def test_batched_writes_store_every_item(store):
+    _fill(store, "bulk", 260)
+    keys = [("bulk", f"{i:04d}") for i in range(260)]
+    assert len(store.get_many("events", keys)) == 260
+
+
+def test_get_many_ignores_missing_and_duplicate_keys(store):
+    _fill(store, "g", 3)
+    got = store.get_many("events", [("g", "0000"), ("g", "0000"), ("g", "9999")])
+    assert list(got) == [("g", "0000")]
+
+
+def test_change_stream_reports_writes_in_order(store):
+    start = store.changes("events").cursor
+    # Drain what earlier writes left, so the test sees only its own changes.
+    while True:
+        batch = store.changes("events", after=start)
+        if not batch.changes:
+            break
+        start = batch.cursor
+    store.put("events", {"pk": "c", "sk": "1", "v": 1})
+    store.put("events", {"pk": "c", "sk": "1", "v": 2}, if_absent=False)
+    store.delete("events", "c", "1")
+    seen, cursor = [], start
+    for _ in range(20):
+        batch = store.changes("events", after=cursor)
+        seen += batch.changes
+        cursor = batch.cursor
+        if len(seen) >= 3:
+            break
+    assert [c.event for c in seen] == ["INSERT", "MODIFY", "REMOVE"]
+    assert seen[0].new_image["v"] == 1 and seen[1].old_image["v"] == 1
+    assert seen[1].new_image["v"] == 2 and seen[2].new_image is None
+    assert all(c.keys == {"pk": "c", "sk": "1"} for c in seen)
+    assert store.changes("events", after=cursor).changes == []
