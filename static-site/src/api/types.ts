@@ -1,0 +1,100 @@
+// The API contract the SPA consumes (see DESIGN.md "The API").
+// Times are epoch milliseconds, money is integer minor units plus an ISO 4217 code.
+
+export type Period = "24h" | "7d" | "30d";
+export const PERIODS: readonly Period[] = ["24h", "7d", "30d"];
+
+export interface Metric {
+  value: number;
+  previous: number;
+  /** Percent change against the previous period; null when the previous value is 0. */
+  change: number | null;
+}
+
+export interface Kpis {
+  period: Period;
+  currency: string;
+  timezone: string;
+  asOf: number;
+  from: number;
+  to: number;
+  /** Minor units. */
+  revenue: Metric;
+  orders: Metric;
+  /** Average order value, minor units. */
+  aov: Metric;
+  /** Fraction 0..1 (orders ÷ sessions). */
+  conversion: Metric;
+}
+
+export interface RevenueDay {
+  /** Calendar date in the team time zone, YYYY-MM-DD. */
+  date: string;
+  start: number;
+  revenue: number;
+  previousWeek: number;
+}
+
+export interface Revenue {
+  currency: string;
+  timezone: string;
+  /** Oldest first, ending today (team time zone). */
+  days: RevenueDay[];
+}
+
+export interface FeatureAdoption {
+  feature: string;
+  users: number;
+  /** Fraction 0..1 of monthly active users. */
+  share: number;
+}
+
+export interface Users {
+  timezone: string;
+  dau: number;
+  mau: number;
+  sessions: number;
+  avgSessionDurationMs: number;
+  featureAdoption: FeatureAdoption[];
+}
+
+export interface Product {
+  productId: string;
+  productName: string;
+  downloads: number;
+  revenue: number;
+}
+
+export interface Products {
+  window: Period;
+  currency: string;
+  products: Product[];
+}
+
+export interface Purchase {
+  orderId: string;
+  productId: string;
+  productName: string;
+  amount: number;
+  currency: string;
+  userId: string;
+  sessionId: string;
+  timestamp: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  refused: unknown[];
+}
+
+/** The error body every API error carries. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown[] };
+}
+
+/** What the deployment writes to /config.json next to index.html. */
+export interface SpaConfig {
+  /** "" means same origin as the SPA; otherwise e.g. "https://api.example.com". */
+  apiBaseUrl: string;
+}
