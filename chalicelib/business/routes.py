@@ -1,0 +1,81 @@
+"""HTTP routes of the business feature. Thin: parse, call one function, shape the reply."""
+from __future__ import annotations
+
+import time
+
+from chalice import Blueprint
+
+from ..web import api_errors, json_body, json_response
+from . import policy, queries, repository
+from .ingest import IngestResult, parse_events, record_events
+from ..errors import InvalidInput
+
+business_api = Blueprint(__name__)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _ingest(kind: str):
+    request = business_api.current_request
+    now = _now_ms()
+    valid, refused, batch = parse_events(kind, json_body(request), policy(), now)
+    if not batch and refused:
+        raise InvalidInput(f"the {kind} was refused", refused[0]["errors"])
+    result = IngestResult(refused=refused)
+    if valid:
+        result.accepted, result.duplicates = record_events(
+            repository(), [e for _i, e in valid], policy(), now)
+    if not valid:
+        raise InvalidInput(f"every {kind} in the batch was refused", refused)
+    return json_response(request, result.as_json(), 207 if refused else 200)
+
+
+@business_api.route("/api/ingest/purchase", methods=["POST"])
+@api_errors
+def ingest_purchase():
+    return _ingest("purchase")
+
+
+@business_api.route("/api/ingest/pageview", methods=["POST"])
+@api_errors
+def ingest_pageview():
+    return _ingest("pageview")
+
+
+@business_api.route("/api/ingest/event", methods=["POST"])
+@api_errors
+def ingest_event():
+    return _ingest("event")
+
+
+@business_api.route("/api/kpis", methods=["GET"])
+@api_errors
+def get_kpis():
+    params = business_api.current_request.query_params or {}
+    return json_response(business_api.current_request,
+                         queries.kpis(repository(), policy(), params.get("period"), _now_ms()))
+
+
+@business_api.route("/api/revenue", methods=["GET"])
+@api_errors
+def get_revenue():
+    params = business_api.current_request.query_params or {}
+    return json_response(business_api.current_request,
+                         queries.revenue_trend(repository(), policy(), params.get("weeks"), _now_ms()))
+
+
+@business_api.route("/api/users", methods=["GET"])
+@api_errors
+def get_users():
+    return json_response(business_api.current_request,
+                         queries.user_metrics(repository(), policy(), _now_ms()))
+
+
+@business_api.route("/api/products", methods=["GET"])
+@api_errors
+def get_products():
+    params = business_api.current_request.query_params or {}
+    return json_response(business_api.current_request, queries.products(
+        repository(), policy(), params.get("limit"), params.get("window"), _now_ms()))

@@ -1,0 +1,28 @@
+"""Scheduled business jobs (EventBridge on AWS, the local worker on one machine)."""
+from __future__ import annotations
+
+import time
+
+from chalice import Blueprint, Cron, Rate
+
+from ..system import recorded
+from . import policy, repository
+from .daily_stats import finalise_yesterday, refresh_today
+
+business_jobs = Blueprint(__name__)
+
+
+@business_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="aggregateStats")
+@recorded("aggregateStats")
+def aggregate_stats(event):
+    """Refresh today's DailyStats from the roll-ups (seed 000's aggregateStats)."""
+    return refresh_today(repository(), policy(), int(time.time() * 1000))
+
+
+# EventBridge rules run in UTC and the team's midnight moves with TEAM_TIMEZONE and daylight
+# saving, so the daily roll-up runs hourly and (idempotently) finalises the local yesterday.
+@business_jobs.schedule(Cron(1, "*", "*", "*", "?", "*"), name="dailyRollup")
+@recorded("dailyRollup")
+def daily_rollup(event):
+    """Finalise yesterday's DailyStats (local day) with value, previous value and change."""
+    return finalise_yesterday(repository(), policy(), int(time.time() * 1000))
