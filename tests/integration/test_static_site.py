@@ -1,0 +1,235 @@
+"""The local static-site blueprint, on a tiny Chalice app through chalice.test.Client."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+
+import pytest
+from chalice import Chalice
+from chalice.test import Client
+
+from chalicelib.local import static_site as static_site_module
+from chalicelib.local.static_site import static_site
+
+INDEX = "<!doctype html><title>Mission Control</title><script type=module src=./assets/index-abc123.js></script>"
+JS = "console.log('hello');\n"
+CSS = "body{color:red}"
+SVG = '<svg xmlns="http://www.w3.org/2000/svg"/>'
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+@pytest.fixture
+def spa_dir(tmp_path, monkeypatch):
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(INDEX)
+    (dist / "favicon.svg").write_text(SVG)
+    (dist / "config.json").write_text('{"apiBaseUrl": "from-the-build"}')
+    (dist / "assets" / "index-abc123.js").write_text(JS)
+    (dist / "assets" / "index-def456.css").write_text(CSS)
+    (dist / "assets" / "logo-0a1b2c.png").write_bytes(PNG)
+    (tmp_path / "secret.txt").write_text("outside the SPA")
+    monkeypatch.setenv("SPA_DIR", str(dist))
+    monkeypatch.delenv("SPA_API_BASE_URL", raising=False)
+    return dist
+
+
+@pytest.fixture
+def app():
+    app = Chalice(app_name="static-site-test")
+
+    @app.route("/api/health")
+    def health():
+        return {"status": "ok"}
+
+    app.register_blueprint(static_site)
+    return app
+
+
+@pytest.fixture
+def client(app, spa_dir):
+    with Client(app) as c:
+        yield c
+
+
+def get(client, path, **headers):
+    return client.http.get(path, headers=headers)
+
+
+def hdr(res, name):
+    """A response header, whatever its case."""
+    return {k.lower(): v for k, v in res.headers.items()}[name]
+
+
+def error_of(res):
+    body = json.loads(res.body)
+    assert set(body) == {"error"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]["code"]
+
+
+def test_index_is_served_with_no_cache(client):
+    res = get(client, "/")
+    assert res.status_code == 200
+    assert res.body.decode() == INDEX
+    assert hdr(res, "content-type") == "text/html; charset=utf-8"
+    assert hdr(res, "cache-control") == "no-cache"
+    assert hdr(res, "etag").startswith('"')
+
+
+def test_index_answers_304_to_its_etag(client):
+    etag = hdr(get(client, "/"), "etag")
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        res = get(client, "/", **{"If-None-Match": header})
+        assert res.status_code == 304, header
+        assert res.body in (b"", "")
+        assert hdr(res, "etag") == etag
+        assert hdr(res, "cache-control") == "no-cache"
+    assert get(client, "/", **{"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_assets_are_immutable_with_their_content_types(client):
+    js = get(client, "/assets/index-abc123.js")
+    assert js.status_code == 200
+    assert js.body.decode() == JS
+    assert hdr(js, "content-type") == "text/javascript; charset=utf-8"
+    assert hdr(js, "cache-control") == "public, max-age=31536000, immutable"
+    assert hdr(js, "x-content-type-options") == "nosniff"
+
+    css = get(client, "/assets/index-def456.css")
+    assert hdr(css, "content-type") == "text/css; charset=utf-8"
+    assert css.body.decode() == CSS
+
+    again = get(client, "/assets/index-abc123.js", **{"If-None-Match": hdr(js, "etag")})
+    assert again.status_code == 304
+    assert hdr(again, "cache-control") == "public, max-age=31536000, immutable"
+
+
+def test_binary_assets_pass_through_as_bytes(client, app):
+    res = get(client, "/assets/logo-0a1b2c.png", Accept="image/avif,image/webp,*/*")
+    assert res.status_code == 200
+    assert hdr(res, "content-type") == "image/png"
+    body = res.body if isinstance(res.body, bytes) else res.body.encode()
+    # The test client hands back what Lambda would: base64 for binary types.
+    assert body == PNG or base64.b64decode(body) == PNG
+    assert "image/png" in app.api.binary_types
+
+
+def test_unknown_asset_is_a_json_404(client):
+    res = get(client, "/assets/nope-123.js")
+    assert res.status_code == 404
+    assert hdr(res, "content-type") == "application/json"
+    assert error_of(res) == "not_found"
+
+
+@pytest.mark.parametrize("name", [
+    "..", "...", "..%2Findex.html", "%2E%2E", ".env", ".hidden.js", "a..b.js", "a%2Fb.js",
+    "a%5Cb.js", "index-abc123.exe",
+])
+def test_suspicious_asset_names_are_refused(client, name):
+    res = get(client, f"/assets/{name}")
+    assert res.status_code == 404
+    assert error_of(res) == "not_found"
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a/b", "a\\b", ".git", "x..y", "nul\x00.js"])
+def test_safe_name_rejects(name):
+    assert not static_site_module._safe_name(name)
+
+
+def test_safe_name_accepts_vite_names():
+    assert static_site_module._safe_name("index-D4x_9-Az.js")
+    assert static_site_module._safe_name("favicon.svg")
+
+
+def test_symlinks_cannot_leave_the_spa_dir(client, spa_dir):
+    os.symlink(spa_dir.parent / "secret.txt", spa_dir / "assets" / "leak.txt")
+    res = get(client, "/assets/leak.txt")
+    assert res.status_code == 404
+
+
+def test_config_json_is_written_from_the_environment(client, monkeypatch):
+    res = get(client, "/config.json")
+    assert res.status_code == 200
+    assert json.loads(res.body) == {"apiBaseUrl": ""}  # same origin, not the file in dist
+    assert hdr(res, "cache-control") == "no-cache"
+    assert hdr(res, "content-type") == "application/json"
+    assert get(client, "/config.json", **{"If-None-Match": hdr(res, "etag")}).status_code == 304
+
+    monkeypatch.setenv("SPA_API_BASE_URL", "https://api.example.com")
+    res2 = get(client, "/config.json", **{"If-None-Match": hdr(res, "etag")})
+    assert res2.status_code == 200
+    assert json.loads(res2.body) == {"apiBaseUrl": "https://api.example.com"}
+
+
+def test_top_level_files_are_served_with_no_cache(client):
+    res = get(client, "/favicon.svg")
+    assert res.status_code == 200
+    assert hdr(res, "content-type") == "image/svg+xml"
+    assert hdr(res, "cache-control") == "no-cache"
+    assert res.body.decode() == SVG
+    assert get(client, "/index.html").body.decode() == INDEX
+
+
+def test_unknown_top_level_names_are_json_404s(client):
+    for path in ("/robots.txt", "/.env", "/assets", "/nothing"):
+        res = get(client, path)
+        assert res.status_code == 404, path
+        assert error_of(res) == "not_found"
+
+
+def test_api_routes_still_win(client):
+    res = get(client, "/api/health")
+    assert json.loads(res.body) == {"status": "ok"}
+
+
+def test_a_rebuild_is_picked_up_without_a_restart(client, spa_dir):
+    first = get(client, "/")
+    new = INDEX.replace("abc123", "zzz999")
+    path = spa_dir / "index.html"
+    path.write_text(new)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = get(client, "/", **{"If-None-Match": hdr(first, "etag")})
+    assert second.status_code == 200
+    assert second.body.decode() == new
+    assert hdr(second, "etag") != hdr(first, "etag")
+
+
+def test_files_are_read_once_per_process(client, spa_dir, monkeypatch):
+    get(client, "/assets/index-abc123.js")
+    reads = []
+    real_open = open
+
+    def counting_open(path, *args, **kwargs):
+        reads.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    for _ in range(3):
+        assert get(client, "/assets/index-abc123.js").status_code == 200
+    assert not [p for p in reads if str(p).endswith("index-abc123.js")]
+
+
+def test_missing_build_is_a_clear_503(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPA_DIR", str(tmp_path / "not-built"))
+    with Client(app) as c:
+        res = get(c, "/")
+        assert res.status_code == 503
+        assert error_of(res) == "spa_not_built"
+        assert "npm run build" in json.loads(res.body)["error"]["message"]
+    monkeypatch.delenv("SPA_DIR")
+    with Client(app) as c:
+        assert get(c, "/").status_code == 503
+        assert get(c, "/assets/index-abc123.js").status_code == 503
+
+
+def test_serving_is_fast_once_cached(client):
+    # Not a benchmark: a sanity check that cached answers do not re-hash the file.
+    get(client, "/assets/index-abc123.js")
+    started = time.perf_counter()
+    for _ in range(50):
+        get(client, "/assets/index-abc123.js")
+    assert time.perf_counter() - started < 5
