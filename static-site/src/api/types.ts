@@ -15,7 +15,8 @@ export interface Kpis {
   period: Period;
   currency: string;
   timezone: string;
-  asOf: number;
+  /** When the numbers were computed; older API builds omit it (then `to` stands in). */
+  asOf?: number;
   from: number;
   to: number;
   /** Minor units. */

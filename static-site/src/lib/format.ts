@@ -68,7 +68,7 @@ export type Direction = "up" | "down" | "flat" | "none";
 
 export interface Change {
   direction: Direction;
-  /** "▲", "▼", "▶" or "–": a shape, so colour is never the only carrier of meaning. */
+  /** "▲", "▼", "▶", or "" when there is nothing to compare: a shape, so colour is never the only carrier of meaning. */
   arrow: string;
   /** "+23.5%", "−12.0%", "0.0%", or "n/a" when there is nothing to compare with. */
   text: string;
@@ -82,7 +82,7 @@ export interface Change {
  */
 export function formatChange(change: number | null, locale?: string, against = "the previous period"): Change {
   if (change === null || !Number.isFinite(change)) {
-    return { direction: "none", arrow: "–", text: "n/a", label: `no change to report: nothing in ${against}` };
+    return { direction: "none", arrow: "", text: "n/a", label: `no comparison: nothing in ${against}` };
   }
   const f = nf(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const abs = f.format(Math.abs(change));

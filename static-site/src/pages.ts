@@ -1,0 +1,42 @@
+// The consoles of the app. The ones not built yet say so, with what they will hold.
+
+export interface PageDef {
+  path: string;
+  label: string;
+  /** What the console will show; present while it is not built yet. */
+  soon?: string;
+}
+
+export const PAGES: readonly PageDef[] = [
+  { path: "/", label: "Overview" },
+  {
+    path: "/hosts",
+    label: "Hosts",
+    soon: "Live CPU, memory, disk and network of the machines running the Mission Control collector.",
+  },
+  {
+    path: "/insights",
+    label: "Insights",
+    soon: "Anomalies, forecasts and recurring patterns found in your metrics, with severity and confidence.",
+  },
+  {
+    path: "/alerts",
+    label: "Alerts",
+    soon: "Alert rules on business and host metrics, what is firing now, and where notifications go.",
+  },
+  {
+    path: "/incidents",
+    label: "Incidents",
+    soon: "Incidents opened from CloudWatch alarms or by hand: status, owner, timeline and audit trail.",
+  },
+  {
+    path: "/ci",
+    label: "CI",
+    soon: "GitHub Actions runs of your repositories as they happen, with re-run.",
+  },
+  {
+    path: "/settings",
+    label: "Settings",
+    soon: "Team time zone, reporting currency, notification channels and API keys.",
+  },
+];

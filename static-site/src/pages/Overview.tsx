@@ -1,0 +1,226 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
+import { PERIODS, type Kpis, type Period, type Products, type Revenue, type Users } from "../api/types";
+import { EmptyState } from "../components/EmptyState";
+import { KpiCard } from "../components/KpiCard";
+import { PeriodSwitch } from "../components/PeriodSwitch";
+import { ProductsTable } from "../components/ProductsTable";
+import { RevenueChart } from "../components/RevenueChart";
+import { UsersPanel } from "../components/UsersPanel";
+import { useApp } from "../context";
+import {
+  PERIOD_LABELS,
+  formatChange,
+  formatCount,
+  formatDateTime,
+  formatFraction,
+  formatIso,
+  formatMoney,
+  formatTime,
+} from "../lib/format";
+import { Poller } from "../lib/poller";
+import { buildHash, navigate } from "../lib/router";
+
+type Key = "kpis" | "revenue" | "users" | "products";
+
+interface State {
+  kpis: Kpis | null;
+  revenue: Revenue | null;
+  users: Users | null;
+  products: Products | null;
+  /** Per panel: why its last refresh failed (the panel keeps its last data). */
+  errors: Partial<Record<Key, ApiError>>;
+}
+
+const INITIAL: State = { kpis: null, revenue: null, users: null, products: null, errors: {} };
+
+function parsePeriod(v: string | null): Period {
+  return PERIODS.includes(v as Period) ? (v as Period) : "24h";
+}
+
+/** The first time KPI values are on screen: the e2e test reads this mark. */
+function markFirstKpiPaint() {
+  if (performance.getEntriesByName("mc:first-kpi").length) return;
+  requestAnimationFrame(() => setTimeout(() => performance.mark("mc:first-kpi"), 0));
+}
+
+export function Overview({ query }: { query: URLSearchParams }) {
+  const { api, locale, timeZone, setTimeZone, theme, refreshMs } = useApp();
+  const period = parsePeriod(query.get("period"));
+  const [state, setState] = useState<State>(INITIAL);
+  const periodRef = useRef(period);
+  periodRef.current = period;
+
+  const poller = useMemo(
+    () =>
+      new Poller({
+        intervalMs: refreshMs,
+        run: async (signal) => {
+          const p = periodRef.current;
+          const results = await Promise.allSettled([
+            api.kpis(p, { signal }),
+            api.revenue(1, { signal }),
+            api.users({ signal }),
+            api.products(p, 5, { signal }),
+          ]);
+          if (signal.aborted) return;
+          const keys: Key[] = ["kpis", "revenue", "users", "products"];
+          setState((prev) => {
+            // Only what changed: a round of 304s returns `prev` itself and renders nothing.
+            const next: State = { ...prev, errors: { ...prev.errors } };
+            let changed = false;
+            results.forEach((r, i) => {
+              const key = keys[i]!;
+              if (r.status === "fulfilled") {
+                if (prev[key] !== r.value.data) {
+                  Object.assign(next, { [key]: r.value.data });
+                  changed = true;
+                }
+                if (next.errors[key]) {
+                  delete next.errors[key];
+                  changed = true;
+                }
+              } else if (r.reason instanceof ApiError && prev.errors[key]?.message !== r.reason.message) {
+                next.errors[key] = r.reason;
+                changed = true;
+              }
+            });
+            return changed ? next : prev;
+          });
+        },
+      }),
+    [api, refreshMs],
+  );
+
+  useEffect(() => {
+    poller.start();
+    return () => poller.stop();
+  }, [poller]);
+
+  // A new period: fetch at once (aborting a refresh in flight for the old one).
+  const firstPeriod = useRef(true);
+  useEffect(() => {
+    if (firstPeriod.current) firstPeriod.current = false;
+    else poller.refresh();
+  }, [period]);
+
+  const { kpis, revenue, users, products, errors } = state;
+
+  useEffect(() => {
+    if (kpis && kpis.timezone !== timeZone) setTimeZone(kpis.timezone);
+  }, [kpis?.timezone]);
+
+  useLayoutEffect(() => {
+    if (kpis) markFirstKpiPaint();
+  }, [kpis !== null]);
+
+  const asOf = kpis ? kpis.asOf ?? Math.min(kpis.to, Date.now()) : null;
+  const currency = kpis?.currency ?? revenue?.currency ?? products?.currency ?? "USD";
+  const kpiStale = kpis !== null && kpis.period !== period;
+  const productsStale = products !== null && products.window !== period;
+  const previousLabel = PERIOD_LABELS[period]!.previous;
+
+  const isEmpty =
+    kpis !== null &&
+    revenue !== null &&
+    products !== null &&
+    !kpiStale &&
+    kpis.orders.value === 0 &&
+    kpis.orders.previous === 0 &&
+    products.products.length === 0 &&
+    revenue.days.every((d) => d.revenue === 0 && d.previousWeek === 0);
+
+  const panelErrors = (Object.entries(errors) as [Key, ApiError][]).filter(([, e]) => !e.isOutage);
+
+  const cards = [
+    {
+      id: "revenue",
+      label: "Revenue",
+      fmt: (v: number) => formatMoney(v, currency, locale),
+      metric: kpis?.revenue,
+    },
+    { id: "orders", label: "Orders", fmt: (v: number) => formatCount(v, locale), metric: kpis?.orders },
+    {
+      id: "aov",
+      label: "Average order value",
+      fmt: (v: number) => formatMoney(v, currency, locale),
+      metric: kpis?.aov,
+    },
+    { id: "conversion", label: "Conversion", fmt: (v: number) => formatFraction(v, locale), metric: kpis?.conversion },
+  ];
+
+  const apiOrigin = api.baseUrl || location.origin;
+
+  return (
+    <section class="page overview" aria-labelledby="page-title">
+      <header class="page__header">
+        <div>
+          <h1 id="page-title" tabIndex={-1}>
+            Overview
+          </h1>
+          <p class="page__meta" data-testid="as-of">
+            <span class="live-dot" aria-hidden="true" />
+            {kpis ? (
+              <>
+                Live · as of{" "}
+                <time dateTime={formatIso(asOf!, kpis.timezone)} title={formatDateTime(asOf!, kpis.timezone, locale)}>
+                  {formatTime(asOf!, kpis.timezone, locale)}
+                </time>{" "}
+                {kpis.timezone} · refreshes every {Math.round(refreshMs / 1000)} s
+              </>
+            ) : (
+              "Loading…"
+            )}
+          </p>
+        </div>
+        <PeriodSwitch value={period} onChange={(p) => navigate(buildHash("/", { period: p }), { replace: true })} />
+      </header>
+
+      {panelErrors.length > 0 && (
+        <div class="banner banner--warning" role="alert">
+          <span class="banner__icon" aria-hidden="true">
+            ⚠
+          </span>
+          <div>
+            {panelErrors.map(([key, e]) => (
+              <p key={key}>
+                <strong>Could not refresh {key}:</strong> {e.message} <span class="muted">({e.code})</span>
+              </p>
+            ))}
+          </div>
+        </div>
+      )}
+
+      {isEmpty && <EmptyState apiOrigin={apiOrigin} currency={currency} />}
+
+      <div class="kpis" data-testid="kpis">
+        {cards.map((c) => {
+          const m = c.metric;
+          return (
+            <KpiCard
+              key={c.id}
+              id={c.id}
+              label={c.label}
+              value={m ? c.fmt(m.value) : null}
+              change={m ? formatChange(m.change, locale, previousLabel) : null}
+              previous={m ? `vs ${c.fmt(m.previous)}` : null}
+              stale={kpiStale}
+            />
+          );
+        })}
+      </div>
+
+      <div class="grid-2">
+        <section class="panel revenue" aria-labelledby="revenue-title">
+          <h2 id="revenue-title" class="panel__title">
+            Revenue <span class="muted">· this week against last week</span>
+          </h2>
+          <RevenueChart days={revenue?.days ?? null} currency={revenue?.currency ?? currency} locale={locale} theme={theme} />
+        </section>
+        <UsersPanel users={users} locale={locale} />
+      </div>
+
+      <ProductsTable data={products} locale={locale} stale={productsStale} />
+    </section>
+  );
+}
