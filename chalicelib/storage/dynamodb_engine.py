@@ -45,11 +45,11 @@ _ATTEMPTS = 8
 _BACKOFF_BASE_S = 0.05
 _BACKOFF_CAP_S = 2.0
 #: Codes in a TransactionCanceledException that a later attempt can clear.
+#: A cancelled transaction wrote nothing, so resending it (with a new idempotency token) is
+#: safe. Other errors are not retried here: botocore has already retried throttling and 5xx
+#: with the same token, which DynamoDB deduplicates; a new token could apply an increment twice.
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
                       "RequestLimitExceeded"}
-_RETRYABLE_ERRORS = {"TransactionInProgressException", "TransactionConflictException",
-                     "ThrottlingException", "ProvisionedThroughputExceededException",
-                     "RequestLimitExceeded", "InternalServerError"}
 #: How long a stream's shard listing is trusted. DescribeStream allows ~10 calls a second per
 #: stream, and shards roll over every few hours; a closed shard also forces a refresh.
 _SHARDS_TTL_S = 60.0
@@ -491,11 +491,7 @@ class DynamoStore:
                 self.client.transact_write_items(TransactItems=request)
                 return
             except ClientError as error:
-                code = _code(error)
-                if code != "TransactionCanceledException":
-                    if code in _RETRYABLE_ERRORS and attempt < _ATTEMPTS - 1:
-                        _backoff(attempt)
-                        continue
+                if _code(error) != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code", "None") for r in
                            error.response.get("CancellationReasons", [])]
@@ -669,6 +665,7 @@ class DynamoStore:
             following = response.get("NextShardIterator")
             if following is None:
                 finished.add(sid)  # a closed shard read to its end: its children may go on
+                positions.pop(sid, None)
                 closed_one = True
             else:
                 self._remember_iterator(arn, sid, positions.get(sid, ""), following)

@@ -145,12 +145,13 @@ class SqliteStore:
         for start in range(0, len(unique), 100):
             chunk = unique[start:start + 100]
             self.request_count += 1
-            clause = " OR ".join(["(pk=? AND sk=?)"] * len(chunk))
-            params: list[str] = [table]
-            for pk, sk in chunk:
-                params += [pk, sk]
+            # A join with a VALUES list looks each key up by the primary key; a long OR of
+            # (pk, sk) pairs makes SQLite's planner scan the table's rows instead.
+            values = ",".join(["(?,?)"] * len(chunk))
+            params: list[str] = [p for key in chunk for p in key]
             for data, ttl in conn.execute(
-                    f"SELECT data, ttl FROM items WHERE tbl=? AND ({clause})", params):
+                    f"WITH k(pk, sk) AS (VALUES {values}) SELECT i.data, i.ttl FROM k "
+                    f"JOIN items i ON i.tbl=? AND i.pk=k.pk AND i.sk=k.sk", [*params, table]):
                 if _live(ttl, now):
                     item = json.loads(data)
                     found[(item["pk"], item["sk"])] = item

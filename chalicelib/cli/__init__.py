@@ -1,0 +1,49 @@
+"""missionctl: the operator's command line (tables, demo data, the local runtime)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def progress_bar(total: float, desc: str, unit: str = "it"):
+    """A progress bar on a terminal; silent in CI and when output is not a terminal."""
+    from tqdm import tqdm  # dev-only dependency, imported when a long operation starts
+    quiet = bool(os.environ.get("CI")) or not sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit=unit, disable=quiet, leave=False,
+                dynamic_ncols=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="missionctl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tables = commands.add_parser("tables", help="storage tables").add_subparsers(
+        dest="action", required=True)
+    tables.add_parser("create", help="create the tables of the configured store (idempotent)")
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    load = demo.add_parser("load", help="load days of realistic demo history")
+    load.add_argument("--days", type=int, default=45, help="days of history (30 to 400)")
+    load.add_argument("--seed", type=int, default=7)
+    load.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+
+    run = commands.add_parser("run", help="start the product locally (API, SPA, worker)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
+
+    args = parser.parse_args(argv)
+    from ..config import ConfigError
+    try:
+        if args.command == "tables":
+            from .commands import create_tables
+            return create_tables()
+        if args.command == "demo":
+            from .commands import load_demo
+            return load_demo(args.days, args.seed, args.if_empty)
+        from ..local.runner import run_local
+        return run_local(args.host, args.port, live=not args.no_live)
+    except ConfigError as exc:
+        print(f"missionctl: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import sys
+import time
+
+from . import progress_bar
+
+
+def create_tables() -> int:
+    from ..config import settings
+    from ..storage import default_store
+    from ..storage.tables import TABLES
+    s = settings()
+    where = s.store if s.store != "dynamodb" else f"DynamoDB, prefix {s.table_prefix!r}"
+    with progress_bar(len(TABLES), "creating tables", "table") as bar:
+        def step(done: int, total: int, name: str) -> None:
+            bar.n = done
+            bar.set_postfix_str(name)
+            bar.refresh()
+        default_store().ensure_tables(progress=step)
+    print(f"tables ready ({len(TABLES)}) in {where}")
+    return 0
+
+
+def load_demo(days: int, seed: int, if_empty: bool) -> int:
+    from ..business import policy, repository
+    from ..local.demo_load import demo_history, has_business_data
+    if not 30 <= days <= 400:
+        print("missionctl: --days must be between 30 and 400", file=sys.stderr)
+        return 2
+    repo = repository()
+    if if_empty and has_business_data(repo):
+        print("demo data: the store already has data; nothing loaded")
+        return 0
+    started = time.perf_counter()
+    with progress_bar(days, f"loading {days} days of demo data", "day") as bar:
+        total = demo_history(repo, policy(), days, seed, on_progress=lambda d: bar.update(d - bar.n))
+    took = time.perf_counter() - started
+    print(f"demo data: {total:,} events over {days} days in {took:.1f} s")
+    return 0

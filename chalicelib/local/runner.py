@@ -1,0 +1,180 @@
+"""The local runtime behind `make run`: `chalice local` serving the API (and the SPA), the
+local worker emulating AWS's event sources, and live demo traffic sent through the public API
+like any client's. Ctrl-C (or SIGTERM) stops all of it cleanly.
+
+    python -m chalicelib.local.runner --host 127.0.0.1 --port 8000 [--no-live]
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+logger = logging.getLogger("mission_control.runner")
+
+
+def _chalice_command() -> list[str]:
+    script = Path(sys.executable).with_name("chalice")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from chalice.cli import main; main()"]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    import socket
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chalice local exited with code {proc.returncode}; see its output above")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"chalice local did not answer on {base_url} within {timeout_s:.0f} s")
+
+
+class LiveTraffic:
+    """Demo visitors arriving now, their events posted to the ingest API when they happen."""
+
+    def __init__(self, base_url: str, currency: str, sessions_per_minute: float = 2.0, seed: int | None = None):
+        from .demo import DemoTraffic
+        self.base_url = base_url
+        self.traffic = DemoTraffic(seed if seed is not None else random.randrange(1 << 30),
+                                   currency=currency, flag_on_ms=0)
+        self.rate = sessions_per_minute
+        self.heap: list = []
+        self.n = 0
+        self.warned = False
+
+    def tick(self, now_ms: int, elapsed_s: float) -> None:
+        from .demo import _poisson
+        for _ in range(_poisson(self.traffic.rng, self.rate * elapsed_s / 60)):
+            for event in self.traffic.session(now_ms):
+                self.n += 1
+                heapq.heappush(self.heap, (event.timestamp, self.n, event))
+        due: dict[str, list] = {}
+        while self.heap and self.heap[0][0] <= now_ms:
+            event = heapq.heappop(self.heap)[2]
+            due.setdefault(event.kind, []).append(event.model_dump(exclude_none=True, exclude={"kind"}))
+        for kind, events in due.items():
+            self._post(f"/api/ingest/{kind}", events)
+
+    def _post(self, path: str, body: list) -> None:
+        request = urllib.request.Request(self.base_url + path, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                self.warned = False
+        except (urllib.error.URLError, OSError) as exc:
+            if not self.warned:  # one line per outage, not one per event
+                logger.warning("live traffic: could not post to %s (%s); will keep trying", path, exc)
+                self.warned = True
+
+    def run(self, stop: threading.Event) -> None:
+        last = time.monotonic()
+        while not stop.wait(1.0):
+            now = time.monotonic()
+            self.tick(int(time.time() * 1000), now - last)
+            last = now
+
+
+def run_local(host: str, port: int, live: bool = True) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.environ.setdefault("STORE", "sqlite:" + str(PROJECT_DIR / ".data" / "mission-control.db"))
+    spa = PROJECT_DIR / "static-site" / "dist"
+    if "SPA_DIR" not in os.environ and (spa / "index.html").exists():
+        os.environ["SPA_DIR"] = str(spa)
+    sys.path.insert(0, str(PROJECT_DIR))
+
+    from ..config import settings
+    from ..storage import default_store
+    s = settings()
+    store = default_store()
+    store.ensure_tables()
+
+    base_url = f"http://{host}:{port}"
+    if not port_is_free(host, port):
+        print(f"missionctl run: {host}:{port} is already in use; stop what runs there or pass "
+              f"--port (e.g. make run PORT=8001)", file=sys.stderr)
+        return 1
+    server = subprocess.Popen([*_chalice_command(), "local", "--host", host, "--port", str(port),
+                               "--stage", "dev", "--no-autoreload"], cwd=PROJECT_DIR,
+                              env=os.environ.copy())
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        stop.set()
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    threads: list[threading.Thread] = []
+    try:
+        wait_until_healthy(base_url, server)
+        from app import app  # the very app chalice local serves, for its handlers
+        from .worker import LocalWorker
+        worker = LocalWorker(app, store, s.table_prefix)
+        threads.append(threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True))
+        if live:
+            traffic = LiveTraffic(base_url, s.reporting_currency)
+            threads.append(threading.Thread(target=traffic.run, args=(stop,), name="live", daemon=True))
+        for thread in threads:
+            thread.start()
+        spa_note = "" if os.environ.get("SPA_DIR") else " (API only: the SPA is not built)"
+        print(f"Mission Control listening on {base_url}{spa_note} — store {s.store}; Ctrl-C stops",
+              flush=True)
+        while not stop.wait(0.5):
+            if server.poll() is not None:
+                print(f"chalice local stopped (code {server.returncode}); shutting down", file=sys.stderr)
+                return 1
+        return 0
+    except RuntimeError as exc:
+        print(f"missionctl run: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop.set()
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
+    args = parser.parse_args(argv)
+    return run_local(args.host, args.port, live=not args.no_live)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
