@@ -3,7 +3,7 @@
 An agent that retries every 10 s would otherwise write the same warning
 8 640 times a day. An episode starts at the first failure (logged, with the
 reason) and ends when the caller says things are fine again (logged once, with
-a summary); failures in between only go to DEBUG.
+a summary); failures in between only go to DEBUG, prefixed "still failing: ".
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class FailureEpisode:
     def failed(self, message: str, *args: object) -> None:
         """Report a failure; logs a WARNING only if no episode is running."""
         if self.active:
-            self._log.debug(message, *args)
+            self._log.debug("still failing: " + message, *args)
             return
         self.active = True
         self._log.warning(message, *args)
