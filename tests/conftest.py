@@ -15,3 +15,22 @@ def sqlite_store(tmp_path):
     store = SqliteStore(str(tmp_path / "store.db"))
     yield store
     store.close()
+
+
+@pytest.fixture
+def api(sqlite_store):
+    """The Chalice app through chalice.test.Client, on a fresh SQLite store."""
+    yield from _client_on(sqlite_store)
+
+
+def _client_on(store):
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.storage import use_store
+    use_store(store)
+    try:
+        with Client(app) as client:
+            yield client
+    finally:
+        use_store(None)

@@ -19,7 +19,6 @@ def policy() -> IngestPolicy:
                         retention_ms=s.rollup_retention_days * DAY_MS, shards=s.rollup_shards)
 
 
-@functools.cache
 def repository() -> BusinessRepository:
     return repository_for(default_store(), policy())
 

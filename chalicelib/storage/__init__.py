@@ -14,6 +14,7 @@ from .interface import (  # noqa: F401  (the package's public names)
 
 _lock = threading.Lock()
 _stores: dict[tuple[str, str], Store] = {}
+_chosen: list[Store] = []  # a store chosen in code (tests, benchmarks) wins over STORE
 
 
 def open_store(store: str, table_prefix: str = "") -> Store:
@@ -33,6 +34,16 @@ def open_store(store: str, table_prefix: str = "") -> Store:
 
 
 def default_store() -> Store:
+    """The store every feature uses: the one chosen by ``use_store``, else ``STORE``'s."""
+    if _chosen:
+        return _chosen[-1]
     from ..config import settings
     s = settings()
     return open_store(s.store, s.table_prefix)
+
+
+def use_store(store: Store | None) -> None:
+    """Make ``store`` the default store of this process (None: back to ``STORE``)."""
+    _chosen.clear()
+    if store is not None:
+        _chosen.append(store)

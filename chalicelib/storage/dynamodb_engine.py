@@ -502,7 +502,8 @@ class DynamoStore:
             if failed:
                 replace ^= set(failed)  # expired → replace; replaced meanwhile → add again
                 continue
-            if not all(code in _RETRYABLE_REASONS or code == "None" for code in reasons):
+            if not reasons or not all(code in _RETRYABLE_REASONS or code == "None"
+                                      for code in reasons):
                 raise StorageError(f"transaction cancelled: {reasons}")
             _backoff(attempt)
         raise StorageError(f"transaction still conflicting after {_ATTEMPTS} tries")
@@ -550,7 +551,8 @@ class DynamoStore:
                 _backoff(attempt)
             else:
                 left = len(request.get(name, []))
-                raise StorageError(f"{name}: {left} items still unprocessed after {_ATTEMPTS} tries")
+                raise StorageError(
+                    f"{name}: {left} items still unprocessed after {_ATTEMPTS} tries")
 
     # -- queries ----------------------------------------------------------------------------
     def query(self, table: str, pk: str, *, sk_min: str | None = None, sk_max: str | None = None,
@@ -766,7 +768,8 @@ class DynamoStore:
         if cursor is None:
             return {}, set()
         try:
-            data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+            padded = cursor + "=" * (-len(cursor) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
             positions, finished = data["p"], data["d"]
             if (isinstance(positions, dict) and isinstance(finished, list)
                     and all(isinstance(v, str) and v.isdigit() for v in positions.values())

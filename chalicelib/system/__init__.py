@@ -28,7 +28,6 @@ class ScheduleLog:
                  "runs": counts.get(("schedule-runs", r["job"]), {}).get("runs", 0)} for r in runs]
 
 
-@functools.cache
 def schedule_log() -> ScheduleLog:
     return ScheduleLog(default_store())
 
