@@ -51,7 +51,8 @@ class DynamoDBLocal:
 
 def find_jar() -> tuple[str, str]:
     """(DynamoDBLocal.jar, its native library folder) from the installed npm package."""
-    jars = sorted(glob.glob(os.path.join(PACKAGE_DIR, "lib", "dynamodb_local_*", "DynamoDBLocal.jar")))
+    jars = sorted(glob.glob(
+        os.path.join(PACKAGE_DIR, "lib", "dynamodb_local_*", "DynamoDBLocal.jar")))
     if not jars:
         raise DynamoDBLocalUnavailable(
             "DynamoDB Local is not installed (no DynamoDBLocal.jar under "
@@ -83,7 +84,8 @@ def start() -> DynamoDBLocal:
     jar, lib = find_jar()
     java = shutil.which("java")
     if java is None:
-        raise DynamoDBLocalUnavailable("DynamoDB Local needs Java 17 (`apt-get install openjdk-17-jre-headless`)")
+        raise DynamoDBLocalUnavailable(
+            "DynamoDB Local needs Java 17 on PATH (`apt-get install openjdk-17-jre-headless`)")
     last_error = ""
     # The port is free when picked but could be taken before the JVM binds it: try again then.
     for _ in range(3):
@@ -93,7 +95,8 @@ def start() -> DynamoDBLocal:
         process = subprocess.Popen(
             [java, f"-Djava.library.path={lib}", "-jar", jar, "-inMemory", "-port", str(port),
              "-disableTelemetry"],  # no network here, and tests should not phone home
-            cwd=os.path.dirname(jar), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            cwd=os.path.dirname(jar), stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT)
         log.close()
         server = DynamoDBLocal(endpoint, process, log.name)
         deadline = time.monotonic() + START_TIMEOUT_S
