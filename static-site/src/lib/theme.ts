@@ -2,7 +2,7 @@
 // localStorage). index.html applies the same rule in an inline script before first paint,
 // so there is no flash of the wrong theme.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 
 export type ThemePref = "system" | "light" | "dark";
 export type Theme = "light" | "dark";
@@ -55,7 +55,7 @@ export function useTheme(): { pref: ThemePref; theme: Theme; setPref: (p: ThemeP
   }, []);
 
   const theme = resolveTheme(pref, systemDark);
-  useEffect(() => applyTheme(theme), [theme]);
+  useLayoutEffect(() => applyTheme(theme), [theme]);
 
   const setPref = (p: ThemePref) => {
     const s = storage();

@@ -92,7 +92,9 @@ export function Overview({ query }: { query: URLSearchParams }) {
     [api, refreshMs],
   );
 
-  useEffect(() => {
+  // A layout effect, not an effect: the first requests leave right after the first render
+  // instead of waiting for the browser to paint it.
+  useLayoutEffect(() => {
     poller.start();
     return () => poller.stop();
   }, [poller]);
