@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from missionctl_agent.failure_episode import FailureEpisode
 from missionctl_agent.sampler import Sampler
 from missionctl_agent.shipper import Shipper
 from missionctl_agent.webapp_probe import WebAppProbe
@@ -52,6 +53,7 @@ class Agent:
         self._pool = ThreadPoolExecutor(max_workers=min(MAX_PROBE_THREADS, len(self.probes)) or 1,
                                         thread_name_prefix="probe")
         self._sample_failures = 0
+        self._tick_failing = FailureEpisode(log)
 
     def collect(self) -> list[dict[str, Any]]:
         """One round of samples: the vm sample first, then one per web app."""
@@ -88,7 +90,12 @@ class Agent:
         next_tick = self._monotonic()
         while not stop.is_set():
             next_tick += self.interval_s
-            self.shipper.ship(self.collect(), deadline=next_tick)
+            try:
+                self.shipper.ship(self.collect(), deadline=next_tick)
+                self._tick_failing.recovered("buffering works again")
+            except Exception as exc:  # noqa: BLE001 - e.g. disk full; keep sampling and retrying
+                self._tick_failing.failed("cannot buffer samples, they are lost until this clears: %s: %s",
+                                          type(exc).__name__, exc)
             now = self._monotonic()
             if now >= next_tick:  # overran: skip to the next slot still ahead
                 missed = int((now - next_tick) // self.interval_s) + 1

@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -214,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
 
     # --stdout never fails, so it needs no disk buffer: keep it in memory.
-    buffer = DiskBuffer(":memory:" if args.stdout else args.buffer_path, max_bytes=args.buffer_max_bytes)
+    try:
+        buffer = DiskBuffer(":memory:" if args.stdout else args.buffer_path, max_bytes=args.buffer_max_bytes)
+    except (OSError, sqlite3.Error) as exc:
+        parser.error(f"cannot open the disk buffer {args.buffer_path}: {exc}")
     agent = Agent(
         sampler=Sampler(args.host_name, args.interval),
         probes=[WebAppProbe(t, timeout_s=args.http_timeout) for t in targets],

@@ -70,3 +70,54 @@ class CounterRates:
         """Drop the baseline, as if the agent had just started."""
         self._previous_at = None
         self._previous = {}
+
+
+class CpuBusyPercent:
+    """CPU busy percent (0..100) from successive cpu_times() readings.
+
+    Same first-reading and staleness rules as CounterRates, but NOT its reset
+    rule: CPU times are seconds since boot and do not reset while the machine
+    runs, yet Linux may report a field (idle, iowait) slightly lower than
+    before (accounting jitter, e.g. with NO_HZ). Like psutil, we clamp each
+    field's delta at 0 instead of skipping the whole reading.
+
+    Readings are keyed by scope ("total", "0", "1"...: one per core); a
+    reading is a mapping of cpu_times field name -> seconds.
+    """
+
+    IDLE_FIELDS = ("idle", "iowait")
+    # On Linux guest time is already counted in user/nice (as psutil and htop do).
+    DOUBLE_COUNTED_FIELDS = ("guest", "guest_nice")
+
+    def __init__(self, max_age_s: float) -> None:
+        if max_age_s <= 0:
+            raise ValueError("max_age_s must be positive")
+        self.max_age_s = max_age_s
+        self._previous_at: float | None = None
+        self._previous: dict[str, Mapping[str, float]] = {}
+
+    def update(self, now_s: float, readings: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+        """Record readings taken at monotonic `now_s`; returns {scope: percent}
+        for scopes with a usable previous reading in which CPU time elapsed."""
+        percents: dict[str, float] = {}
+        if self._previous_at is not None and 0 < now_s - self._previous_at <= self.max_age_s:
+            for scope, current in readings.items():
+                previous = self._previous.get(scope)
+                if previous is not None:
+                    percent = self.busy_percent(previous, current)
+                    if percent is not None:
+                        percents[scope] = percent
+        self._previous_at = now_s
+        self._previous = dict(readings)
+        return percents
+
+    @classmethod
+    def busy_percent(cls, previous: Mapping[str, float], current: Mapping[str, float]) -> float | None:
+        """Busy share of the CPU time elapsed between two readings, or None
+        if no CPU time elapsed."""
+        deltas = {field: max(current[field] - previous.get(field, current[field]), 0.0) for field in current}
+        total = sum(deltas.values()) - sum(deltas.get(f, 0.0) for f in cls.DOUBLE_COUNTED_FIELDS)
+        idle = sum(deltas.get(f, 0.0) for f in cls.IDLE_FIELDS)
+        if not math.isfinite(total) or total <= 0:
+            return None
+        return min(max((total - idle) / total * 100.0, 0.0), 100.0)

@@ -3,12 +3,11 @@
 Units are in the metric names and in docs/metrics.md: percents are 0..100,
 sizes are bytes, rates are per second, frequency is MHz, uptime is seconds.
 
-Everything that is a rate — including CPU percent, which is busy CPU time
-over elapsed CPU time — goes through one CounterRates, so the first sample
-after start, a counter reset, or a stale baseline all give "no value" the
-same way (see rates.py). We compute CPU percent from cpu_times() ourselves
-instead of calling psutil.cpu_percent(), whose baseline is a module global
-shared with anything else in the process.
+Rates go through CounterRates and CPU percents through CpuBusyPercent
+(rates.py), so the first sample after start and a stale baseline give "no
+value" the same way for both. We compute CPU percent from cpu_times()
+ourselves instead of calling psutil.cpu_percent(), whose baseline is a module
+global shared with anything else in the process.
 
 Each group of readings (cpu, memory, disks, ...) is taken independently: one
 that fails on this platform (e.g. no cpu_freq in a container) leaves its
@@ -28,7 +27,7 @@ from typing import Any
 import psutil
 
 from missionctl_agent.metric_names import fit_name, mount_segment
-from missionctl_agent.rates import CounterRates
+from missionctl_agent.rates import CounterRates, CpuBusyPercent
 from missionctl_agent.samples import make_sample, now_ms
 
 log = logging.getLogger(__name__)
@@ -58,20 +57,6 @@ _NET_COUNTERS = {
 }
 
 
-def cpu_total_seconds(times: Any) -> float:
-    """All CPU time in a psutil cpu_times() tuple. On Linux guest time is
-    already inside user/nice, so it is subtracted (same as psutil and htop)."""
-    total = float(sum(times))
-    total -= getattr(times, "guest", 0.0)
-    total -= getattr(times, "guest_nice", 0.0)
-    return total
-
-
-def cpu_busy_seconds(times: Any) -> float:
-    """Non-idle CPU time; iowait counts as idle (the CPU is not working)."""
-    return cpu_total_seconds(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
 def is_loopback(name: str, stats: Any) -> bool:
     """Loopback traffic never leaves the machine, so it is not network load."""
     flags = getattr(stats, "flags", "") or ""
@@ -96,6 +81,7 @@ class Sampler:
         self._monotonic = monotonic
         self._wall_ms = wall_ms
         self._rates = CounterRates(max_age_s=STALE_AFTER_INTERVALS * interval_s)
+        self._cpu = CpuBusyPercent(max_age_s=STALE_AFTER_INTERVALS * interval_s)
         self._meta = {"hostname": socket.gethostname(), "platform": platform.platform()}
         self._warned: set[str] = set()
 
@@ -104,8 +90,12 @@ class Sampler:
         timestamp = self._wall_ms()
         values: dict[str, float] = {}
         counters: dict[str, float] = {}
+        cpu_times: dict[str, dict[str, float]] = {}
+        try:
+            cpu_times = self._read_cpu_times()
+        except Exception as exc:  # noqa: BLE001
+            self._warn_once("cpu", exc)
         for group, read in (
-            ("cpu", self._read_cpu),
             ("cpu_freq", self._read_cpu_freq),
             ("load", self._read_load),
             ("memory", self._read_memory),
@@ -117,22 +107,27 @@ class Sampler:
             try:
                 read(values, counters)
             except Exception as exc:  # noqa: BLE001 - one group failing must not lose the sample
-                if group not in self._warned:
-                    self._warned.add(group)
-                    log.warning("cannot read %s on this machine, leaving it out: %s", group, exc)
-        rates = self._rates.update(self._monotonic(), counters)
-        values.update(self._derive(rates))
+                self._warn_once(group, exc)
+        now = self._monotonic()
+        values.update(self._rates.update(now, counters))  # counters are keyed by their rate's metric name
+        for scope, percent in self._cpu.update(now, cpu_times).items():
+            values["cpu.percent" if scope == "total" else f"cpu.core.{scope}.percent"] = percent
         return make_sample(self.host, "vm", timestamp, values, meta=self._meta)
+
+    def _warn_once(self, group: str, exc: Exception) -> None:
+        if group not in self._warned:
+            self._warned.add(group)
+            log.warning("cannot read %s on this machine, leaving it out: %s", group, exc)
 
     # -- readings: gauges go to `values`, cumulative counters to `counters` --
 
-    def _read_cpu(self, values: dict[str, float], counters: dict[str, float]) -> None:
-        total = psutil.cpu_times()
-        counters["cpu.busy"] = cpu_busy_seconds(total)
-        counters["cpu.all"] = cpu_total_seconds(total)
+    @staticmethod
+    def _read_cpu_times() -> dict[str, dict[str, float]]:
+        """{"total": fields, "0": fields, ...}; fields are cpu_times() seconds."""
+        readings = {"total": psutil.cpu_times()._asdict()}
         for index, core in enumerate(psutil.cpu_times(percpu=True)):
-            counters[f"cpu.{index}.busy"] = cpu_busy_seconds(core)
-            counters[f"cpu.{index}.all"] = cpu_total_seconds(core)
+            readings[str(index)] = core._asdict()
+        return readings
 
     def _read_cpu_freq(self, values: dict[str, float], counters: dict[str, float]) -> None:
         freq = psutil.cpu_freq()
@@ -193,25 +188,3 @@ class Sampler:
 
     def _read_uptime(self, values: dict[str, float], counters: dict[str, float]) -> None:
         values["system.uptime_s"] = max(time.time() - psutil.boot_time(), 0.0)
-
-    # -- rates to metrics --
-
-    @staticmethod
-    def _derive(rates: dict[str, float]) -> dict[str, float]:
-        derived: dict[str, float] = {}
-        for name in (*_DISK_COUNTERS.values(), *_NET_COUNTERS.values()):
-            if name in rates:
-                derived[name] = rates[name]
-        for key in rates:
-            if not key.endswith(".all"):
-                continue
-            scope = key[: -len(".all")]  # "cpu" or "cpu.<n>"
-            busy, elapsed = rates.get(f"{scope}.busy"), rates[key]
-            if busy is None or elapsed <= 0:
-                continue
-            percent = min(max(busy / elapsed * 100.0, 0.0), 100.0)
-            if scope == "cpu":
-                derived["cpu.percent"] = percent
-            else:
-                derived[f"cpu.core.{scope[len('cpu.'):]}.percent"] = percent
-        return derived

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from missionctl_agent.rates import CounterRates
+from missionctl_agent.rates import CounterRates, CpuBusyPercent
 
 
 def test_first_snapshot_after_start_yields_no_rate():
@@ -124,3 +124,50 @@ def test_every_emitted_rate_equals_true_growth_over_resets_gaps_and_jitter():
 def test_max_age_must_be_positive():
     with pytest.raises(ValueError):
         CounterRates(max_age_s=0)
+
+
+def cpu(user=0.0, system=0.0, idle=0.0, iowait=0.0, guest=0.0):
+    return {"user": user, "system": system, "idle": idle, "iowait": iowait, "guest": guest}
+
+
+def test_first_cpu_reading_after_start_yields_no_percent():
+    assert CpuBusyPercent(max_age_s=30).update(0.0, {"total": cpu(10, 5, 100)}) == {}
+
+
+def test_cpu_percent_is_busy_time_over_elapsed_cpu_time():
+    percents = CpuBusyPercent(max_age_s=30)
+    percents.update(0.0, {"total": cpu(10, 5, 100), "0": cpu(5, 2, 50)})
+    result = percents.update(10.0, {"total": cpu(13, 6, 116), "0": cpu(5, 2, 60)})
+    assert result == {"total": pytest.approx(20.0), "0": pytest.approx(0.0)}
+
+
+def test_iowait_counts_as_idle_and_guest_is_not_counted_twice():
+    percents = CpuBusyPercent(max_age_s=30)
+    percents.update(0.0, {"total": cpu(user=10, idle=10, iowait=10, guest=1)})
+    # +4 user of which 2 guest, +2 idle, +2 iowait: busy 4 of 8 seconds
+    assert percents.update(1.0, {"total": cpu(user=14, idle=12, iowait=12, guest=3)}) == {"total": pytest.approx(50.0)}
+
+
+def test_idle_time_reported_slightly_lower_is_jitter_not_a_reset():
+    percents = CpuBusyPercent(max_age_s=30)
+    percents.update(0.0, {"total": cpu(user=10, idle=100.0)})
+    result = percents.update(10.0, {"total": cpu(user=20, idle=99.99)})
+    assert result == {"total": pytest.approx(100.0)}
+
+
+def test_cpu_percent_stays_within_0_and_100():
+    rng = random.Random(7)
+    percents = CpuBusyPercent(max_age_s=30)
+    reading = cpu()
+    for step in range(500):
+        reading = {field: max(value + rng.uniform(-0.5, 3), 0.0) for field, value in reading.items()}
+        for value in percents.update(float(step), {"total": reading}).values():
+            assert 0.0 <= value <= 100.0
+
+
+def test_no_cpu_percent_when_no_cpu_time_elapsed_or_the_reading_is_stale():
+    percents = CpuBusyPercent(max_age_s=30)
+    percents.update(0.0, {"total": cpu(10, 5, 100)})
+    assert percents.update(10.0, {"total": cpu(10, 5, 100)}) == {}
+    assert percents.update(41.0, {"total": cpu(20, 5, 100)}) == {}
+    assert percents.update(51.0, {"total": cpu(30, 5, 100)}) == {"total": pytest.approx(100.0)}
