@@ -35,6 +35,8 @@ def _chalice_command() -> list[str]:
 def port_is_free(host: str, port: int) -> bool:
     import socket
     with socket.socket() as probe:
+        # As the HTTP server will: a port whose old connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
