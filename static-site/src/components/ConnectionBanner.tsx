@@ -25,7 +25,8 @@ export function ConnectionBanner() {
             ⚠
           </span>
           <div>
-            <strong>The API is not reachable.</strong> {conn.error?.message}{" "}
+            <strong>The API is not reachable.</strong>{" "}
+            {conn.error && conn.error.kind !== "network" && `${conn.error.message} `}
             {conn.lastOkAt !== null
               ? `Showing the data received at ${formatTime(conn.lastOkAt, timeZone, locale)} (${timeZone}).`
               : "No data has been received yet."}{" "}

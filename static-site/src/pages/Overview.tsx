@@ -1,13 +1,13 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import { PERIODS, type Kpis, type Period, type Products, type Revenue, type Users } from "../api/types";
+import { PERIODS, type Period } from "../api/types";
 import { EmptyState } from "../components/EmptyState";
 import { KpiCard } from "../components/KpiCard";
 import { PeriodSwitch } from "../components/PeriodSwitch";
 import { ProductsTable } from "../components/ProductsTable";
 import { RevenueChart } from "../components/RevenueChart";
 import { UsersPanel } from "../components/UsersPanel";
-import { useApp } from "../context";
+import { useApp, useConnection } from "../context";
 import {
   PERIOD_LABELS,
   formatChange,
@@ -19,20 +19,8 @@ import {
   formatTime,
 } from "../lib/format";
 import { Poller } from "../lib/poller";
+import { INITIAL, mergeRound, type Key, type State } from "./overviewState";
 import { buildHash, navigate } from "../lib/router";
-
-type Key = "kpis" | "revenue" | "users" | "products";
-
-interface State {
-  kpis: Kpis | null;
-  revenue: Revenue | null;
-  users: Users | null;
-  products: Products | null;
-  /** Per panel: why its last refresh failed (the panel keeps its last data). */
-  errors: Partial<Record<Key, ApiError>>;
-}
-
-const INITIAL: State = { kpis: null, revenue: null, users: null, products: null, errors: {} };
 
 function parsePeriod(v: string | null): Period {
   return PERIODS.includes(v as Period) ? (v as Period) : "24h";
@@ -64,29 +52,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
             api.products(p, 5, { signal }),
           ]);
           if (signal.aborted) return;
-          const keys: Key[] = ["kpis", "revenue", "users", "products"];
-          setState((prev) => {
-            // Only what changed: a round of 304s returns `prev` itself and renders nothing.
-            const next: State = { ...prev, errors: { ...prev.errors } };
-            let changed = false;
-            results.forEach((r, i) => {
-              const key = keys[i]!;
-              if (r.status === "fulfilled") {
-                if (prev[key] !== r.value.data) {
-                  Object.assign(next, { [key]: r.value.data });
-                  changed = true;
-                }
-                if (next.errors[key]) {
-                  delete next.errors[key];
-                  changed = true;
-                }
-              } else if (r.reason instanceof ApiError && prev.errors[key]?.message !== r.reason.message) {
-                next.errors[key] = r.reason;
-                changed = true;
-              }
-            });
-            return changed ? next : prev;
-          });
+          setState((prev) => mergeRound(prev, results, Date.now()));
         },
       }),
     [api, refreshMs],
@@ -107,6 +73,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
   }, [period]);
 
   const { kpis, revenue, users, products, errors } = state;
+  const offline = useConnection(api).state === "down";
 
   useEffect(() => {
     if (kpis && kpis.timezone !== timeZone) setTimeZone(kpis.timezone);
@@ -116,7 +83,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
     if (kpis) markFirstKpiPaint();
   }, [kpis !== null]);
 
-  const asOf = kpis ? kpis.asOf ?? Math.min(kpis.to, Date.now()) : null;
+  const asOf = kpis ? kpis.asOf ?? state.kpisAt ?? kpis.to : null;
   const currency = kpis?.currency ?? revenue?.currency ?? products?.currency ?? "USD";
   const kpiStale = kpis !== null && kpis.period !== period;
   const productsStale = products !== null && products.window !== period;
@@ -161,10 +128,10 @@ export function Overview({ query }: { query: URLSearchParams }) {
             Overview
           </h1>
           <p class="page__meta" data-testid="as-of">
-            <span class="live-dot" aria-hidden="true" />
+            <span class={`live-dot${offline ? " live-dot--off" : ""}`} aria-hidden="true" />
             {kpis ? (
               <>
-                Live · as of{" "}
+                {offline ? "Offline · last data as of" : "Live · as of"}{" "}
                 <time dateTime={formatIso(asOf!, kpis.timezone)} title={formatDateTime(asOf!, kpis.timezone, locale)}>
                   {formatTime(asOf!, kpis.timezone, locale)}
                 </time>{" "}

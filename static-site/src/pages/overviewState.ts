@@ -1,0 +1,48 @@
+// The Overview's data and how one refresh round updates it. Pure, so its promises are tested:
+// a round of unchanged (304) answers returns the very same state (nothing re-renders), and a
+// failed panel keeps its last data.
+
+import { ApiError, type Fetched } from "../api/client";
+import type { Kpis, Products, Revenue, Users } from "../api/types";
+
+export type Key = "kpis" | "revenue" | "users" | "products";
+export const KEYS: readonly Key[] = ["kpis", "revenue", "users", "products"];
+
+export interface State {
+  kpis: Kpis | null;
+  revenue: Revenue | null;
+  users: Users | null;
+  products: Products | null;
+  /** When the KPI body last changed (stands in for `asOf` when the API omits it). */
+  kpisAt: number | null;
+  /** Per panel: why its last refresh failed (the panel keeps its last data). */
+  errors: Partial<Record<Key, ApiError>>;
+}
+
+export const INITIAL: State = { kpis: null, revenue: null, users: null, products: null, kpisAt: null, errors: {} };
+
+/** Results in KEYS order: kpis, revenue, users, products. */
+export type Round = PromiseSettledResult<Fetched<unknown>>[];
+
+export function mergeRound(prev: State, results: Round, now: number): State {
+  const next: State = { ...prev, errors: { ...prev.errors } };
+  let changed = false;
+  results.forEach((r, i) => {
+    const key = KEYS[i]!;
+    if (r.status === "fulfilled") {
+      if (prev[key] !== r.value.data) {
+        Object.assign(next, { [key]: r.value.data });
+        if (key === "kpis") next.kpisAt = now;
+        changed = true;
+      }
+      if (next.errors[key]) {
+        delete next.errors[key];
+        changed = true;
+      }
+    } else if (r.reason instanceof ApiError && prev.errors[key]?.message !== r.reason.message) {
+      next.errors[key] = r.reason;
+      changed = true;
+    }
+  });
+  return changed ? next : prev;
+}
