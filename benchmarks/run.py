@@ -1,0 +1,145 @@
+"""Business ingest and read benchmarks. Figures are ratios against the raw engine in the same
+run, so a busy machine shifts both sides alike. Never run as tests.
+
+    .venv/bin/python -m benchmarks.run --engine sqlite [--large 1000000]
+    .venv/bin/python -m benchmarks.run --engine dynamodb   (starts DynamoDB Local itself)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("STORE", "sqlite::memory:")
+
+
+def purchases(n: int, start: int = 0, now_ms: int | None = None) -> list[dict]:
+    now_ms = now_ms or int(time.time() * 1000)
+    return [{"orderId": f"b-{i}", "productId": f"p-{i % 40}", "productName": f"Product {i % 40}",
+             "amount": 500 + i % 5000, "currency": "USD", "userId": f"u-{i % 20000}",
+             "sessionId": f"s-{i // 3}", "timestamp": now_ms - (i * 7919) % (29 * 86_400_000)}
+            for i in range(start, start + n)]
+
+
+def open_engine(engine: str, workdir: Path, name: str):
+    if engine == "sqlite":
+        from chalicelib.storage.sqlite_engine import SqliteStore
+        return SqliteStore(str(workdir / f"{name}.db"))
+    from chalicelib.storage.dynamodb_engine import DynamoStore
+    store = DynamoStore(f"bench-{name}-{int(time.time())}-")
+    store.ensure_tables()
+    return store
+
+
+def client_on(store):
+    from chalice.test import Client
+    from app import app
+    from chalicelib.storage import use_store
+    use_store(store)
+    return Client(app)
+
+
+def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
+    """Events/s through the API handler vs raw batched writes of the same event items."""
+    from chalicelib.business import policy, repository_for
+    from chalicelib.business.models import Purchase
+    events = purchases(n)
+    api_store = open_engine(engine, workdir, "api")
+    with client_on(api_store) as client:
+        started = time.perf_counter()
+        for i in range(0, n, 500):
+            reply = client.http.post("/api/ingest/purchase", headers={"content-type": "application/json"},
+                                     body=json.dumps(events[i:i + 500]))
+            assert reply.status_code == 200, reply.body
+        api_s = time.perf_counter() - started
+    raw_store = open_engine(engine, workdir, "raw")
+    repo = repository_for(raw_store, policy())
+    items = [repo._event_item(Purchase(**e), 0) for e in events]
+    started = time.perf_counter()
+    raw_store.batch_put("events", items)
+    raw_s = time.perf_counter() - started
+    return {"events": n, "api_events_per_s": round(n / api_s), "raw_items_per_s": round(n / raw_s),
+            "api_vs_raw": round(raw_s / api_s, 3)}
+
+
+def requests_per_event(engine: str, workdir: Path) -> dict:
+    from chalicelib.business import policy, repository_for
+    from chalicelib.business.ingest import record_events
+    from chalicelib.business.models import Purchase
+    out = {}
+    for size in (1, 25, 500):
+        store = open_engine(engine, workdir, f"req{size}")
+        repo = repository_for(store, policy())
+        batches = max(1, 1000 // size)
+        before = store.request_count
+        for b in range(batches):
+            record_events(repo, [Purchase(**e) for e in purchases(size, b * size)], policy(),
+                          int(time.time() * 1000))
+        out[f"batch_{size}"] = round((store.request_count - before) / (batches * size), 3)
+    return out
+
+
+def kpi_latency(engine: str, workdir: Path, small: int, large: int) -> dict:
+    """/api/kpis latency with ``small`` vs ``large`` events stored (median of 50 calls)."""
+    from chalicelib.business import policy, repository_for
+    from chalicelib.business.ingest import record_events
+    from chalicelib.business.models import Purchase
+    result = {}
+    for n in (small, large):
+        store = open_engine(engine, workdir, f"kpi{n}")
+        repo = repository_for(store, policy())
+        now = int(time.time() * 1000)
+        for i in range(0, n, 500):
+            record_events(repo, [Purchase(**e) for e in purchases(min(500, n - i), i, now)], policy(), now)
+        with client_on(store) as client:
+            timings, requests = [], []
+            for period in ["24h", "7d", "30d"] * 17:
+                before = store.request_count
+                started = time.perf_counter()
+                assert client.http.get(f"/api/kpis?period={period}").status_code == 200
+                timings.append(time.perf_counter() - started)
+                requests.append(store.request_count - before)
+        result[f"events_{n}"] = {"median_ms": round(statistics.median(timings) * 1000, 2),
+                                 "store_requests": max(requests)}
+    a, b = result[f"events_{small}"], result[f"events_{large}"]
+    result["large_vs_small"] = round(b["median_ms"] / a["median_ms"], 2)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    args = parser.parse_args()
+    local = None
+    if args.engine == "dynamodb":
+        sys.path.insert(0, str(ROOT / "tests"))
+        import dynamodb_local
+        local = dynamodb_local.start()
+        os.environ.update(AWS_ENDPOINT_URL_DYNAMODB=local.endpoint, AWS_ACCESS_KEY_ID="local",
+                          AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            report = {"engine": args.engine,
+                      "ingest": ingest_ratio(args.engine, workdir, args.events),
+                      "store_requests_per_event": requests_per_event(args.engine, workdir),
+                      "kpis": kpi_latency(args.engine, workdir, args.small, args.large)}
+    finally:
+        if local is not None:
+            local.stop()
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
