@@ -112,19 +112,10 @@ class Product:
         })
         return env
 
-    def start(self, timeout_s: float = 60, port_wait_s: float = 90) -> None:
-        """Start and wait for the runner's "listening on" line.
-
-        A restart on the port just stopped may find it "in use": the closed connections linger
-        in TIME_WAIT for up to a minute, and a bind() without SO_REUSEADDR (the runner's port
-        probe) refuses them. Retry until the port is taken back (``port_wait_s``)."""
-        deadline = time.monotonic() + port_wait_s
-        while True:
-            if self._start_once(timeout_s):
-                return
-            if "already in use" not in "\n".join(self.output) or time.monotonic() > deadline:
-                pytest.fail(f"the product did not start on {self.base_url}:\n" + "\n".join(self.output[-40:]))
-            time.sleep(1)
+    def start(self, timeout_s: float = 60) -> None:
+        """Start and wait for the runner's "listening on" line."""
+        if not self._start_once(timeout_s):
+            pytest.fail(f"the product did not start on {self.base_url}:\n" + "\n".join(self.output[-40:]))
 
     def _start_once(self, timeout_s: float) -> bool:
         assert self.proc is None, "already running"
