@@ -117,7 +117,7 @@ def test_changes_carry_arrows_and_words_not_only_colour(product, page):
     expect(change).to_contain_text("▼")
     expect(change).to_contain_text("−80.0%")
     # Screen readers get words.
-    expect(change.locator(".sr-only")).to_have_text("down 80.0% from the previous 24 hours")
+    expect(change.locator(".sr-only")).to_have_text("down 80.0% from the previous 24 hours ($50.00)")
 
 
 def test_keyboard_reaches_everything_with_a_visible_focus(product, page):

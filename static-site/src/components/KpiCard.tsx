@@ -6,7 +6,7 @@ export interface KpiCardProps {
   /** Formatted value; null while loading. */
   value: string | null;
   change: Change | null;
-  /** e.g. "$1,000.00 in the previous 24 h" */
+  /** The previous period's value, formatted. */
   previous: string | null;
   /** The values belong to another period than the one selected (a switch is in flight). */
   stale?: boolean;
@@ -29,10 +29,13 @@ export function KpiCard({ id, label, value, change, previous, stale }: KpiCardPr
               {change.arrow && <span class="kpi__arrow">{change.arrow} </span>}
               {change.text}
             </span>
-            <span class="sr-only">{change.label}</span>
+            <span class="sr-only">
+              {change.label}
+              {previous && ` (${previous})`}
+            </span>
             {previous && (
               <span class="kpi__previous" aria-hidden="true">
-                {previous}
+                vs {previous}
               </span>
             )}
           </>

@@ -172,7 +172,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
               label={c.label}
               value={m ? c.fmt(m.value) : null}
               change={m ? formatChange(m.change, locale, previousLabel) : null}
-              previous={m ? `vs ${c.fmt(m.previous)}` : null}
+              previous={m ? c.fmt(m.previous) : null}
               stale={kpiStale}
             />
           );
