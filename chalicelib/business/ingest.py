@@ -6,9 +6,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from pydantic import ValidationError
-
-from ..errors import Busy, InvalidInput, pydantic_details
+from ..batches import validate_batch
+from ..errors import Busy, InvalidInput
 from ..storage import MAX_TRANSACTION_OPS, TransactionCancelled
 from .models import EVENT_MODELS, MAX_BATCH, BusinessEvent, CustomEvent, Purchase
 from .repository import BusinessRepository, ChunkWrite, feature_key, session_key, user_key
@@ -39,37 +38,9 @@ class IngestPolicy:
 
 def parse_events(kind: str, body: Any, policy: IngestPolicy, now_ms: int
                  ) -> tuple[list[tuple[int, BusinessEvent]], list[dict[str, Any]], bool]:
-    """Validate a body (one JSON object, or an array of at most 500).
-
-    Returns the valid events with their index, the refusals (``{"index", "errors"}``) and
-    whether the body was a batch. Raises ``InvalidInput`` when the body itself is unusable.
-    """
-    model = EVENT_MODELS[kind]
-    if isinstance(body, dict):
-        items, batch = [body], False
-    elif isinstance(body, list):
-        if not body:
-            raise InvalidInput("the batch is empty; send one event object or an array of 1 to 500")
-        if len(body) > MAX_BATCH:
-            raise InvalidInput(f"a batch holds at most {MAX_BATCH} events, got {len(body)}")
-        items, batch = body, True
-    else:
-        raise InvalidInput(f"send one {kind} as a JSON object, or an array of them")
-    valid, refused = [], []
-    for index, raw in enumerate(items):
-        try:
-            if not isinstance(raw, dict):
-                raise InvalidInput("each event must be a JSON object",
-                                   [{"field": "(event)", "message": "not an object"}])
-            event = model.model_validate(raw)
-            _check_business_rules(event, policy, now_ms)
-        except ValidationError as exc:
-            refused.append({"index": index, "errors": pydantic_details(exc)})
-        except InvalidInput as exc:
-            refused.append({"index": index, "errors": exc.details})
-        else:
-            valid.append((index, event))
-    return valid, refused, batch
+    """Validate a body (one JSON object, or an array of at most 500); see ``validate_batch``."""
+    return validate_batch(body, EVENT_MODELS[kind], kind, MAX_BATCH,
+                          lambda event: _check_business_rules(event, policy, now_ms))
 
 
 def _check_business_rules(event: BusinessEvent, policy: IngestPolicy, now_ms: int) -> None:

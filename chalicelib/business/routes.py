@@ -8,7 +8,7 @@ from chalice import Blueprint
 from ..web import api_errors, json_body, json_response
 from . import policy, queries, repository
 from .ingest import IngestResult, parse_events, record_events
-from ..errors import InvalidInput
+from ..batches import batch_status
 
 business_api = Blueprint(__name__)
 
@@ -21,15 +21,11 @@ def _ingest(kind: str):
     request = business_api.current_request
     now = _now_ms()
     valid, refused, batch = parse_events(kind, json_body(request), policy(), now)
-    if not batch and refused:
-        raise InvalidInput(f"the {kind} was refused", refused[0]["errors"])
+    status = batch_status(kind, valid, refused, batch)
     result = IngestResult(refused=refused)
-    if valid:
-        result.accepted, result.duplicates = record_events(
-            repository(), [e for _i, e in valid], policy(), now)
-    if not valid:
-        raise InvalidInput(f"every {kind} in the batch was refused", refused)
-    return json_response(request, result.as_json(), 207 if refused else 200)
+    result.accepted, result.duplicates = record_events(
+        repository(), [e for _i, e in valid], policy(), now)
+    return json_response(request, result.as_json(), status)
 
 
 @business_api.route("/api/ingest/purchase", methods=["POST"])
