@@ -27,6 +27,10 @@ class Settings:
     #: shards per roll-up counter, so no single item takes more than ~100 writes/s
     rollup_shards: int
     spa_dir: str | None
+    #: how long raw metric samples and their roll-ups are kept (TTL)
+    metrics_retention_days: int
+    #: the Kinesis stream the collectors write to (AWS); its consumer is the same ingest code
+    metrics_stream: str
 
     @property
     def tz(self) -> ZoneInfo:
@@ -66,4 +70,6 @@ def settings() -> Settings:
         rollup_retention_days=_int("ROLLUP_RETENTION_DAYS", 400, 35, 3650),
         rollup_shards=_int("ROLLUP_SHARDS", 8, 1, 64),
         spa_dir=os.environ.get("SPA_DIR") or None,
+        metrics_retention_days=_int("METRICS_RETENTION_DAYS", 90, 1, 3650),
+        metrics_stream=os.environ.get("METRICS_STREAM", "mission-control-metrics"),
     )
