@@ -21,6 +21,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("actors", purpose="per-user and per-session state for distinct counts"),
         TableSpec("rollups", purpose="minute/hour/day counters per shard"),
         TableSpec("stats", purpose="DailyStats: value, previous value, change"),
+        TableSpec("metrics", stream=True,
+                  purpose="host and web-app samples, 1-minute and 1-hour roll-ups, host registry"),
         TableSpec("deadletters", purpose="records that can never succeed, with the reason"),
         TableSpec("system", purpose="schedule runs, worker checkpoints, health"),
     )

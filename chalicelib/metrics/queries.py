@@ -1,0 +1,67 @@
+"""Metric reads: the host list and series at the finest resolution that gives at most ~1,000
+points. Each (host) costs one range query; nothing scans."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InvalidInput
+from .repository import MetricsRepository
+from .series import MAX_EXPLICIT_POINTS, choose_step, host_status, parse_list, series
+
+MAX_SERIES = 20
+
+
+def hosts(repo: MetricsRepository, now_ms: int) -> dict[str, Any]:
+    rows = [{"host": h.host, "kind": h.kind, "lastSeen": h.last_seen, "intervalMs": h.interval,
+             "status": host_status(h.last_seen, h.interval, now_ms), "values": h.values,
+             "meta": h.meta} for h in repo.hosts()]
+    return {"hosts": sorted(rows, key=lambda r: (r["kind"], r["host"]))}
+
+
+def _ms(name: str, raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be epoch milliseconds",
+                           [{"field": name, "message": f"got {raw!r}"}]) from None
+
+
+def metric_series(repo: MetricsRepository, params: dict[str, str], now_ms: int) -> dict[str, Any]:
+    host_names, metric_names = parse_list(params.get("host")), parse_list(params.get("metric"))
+    if not host_names or not metric_names:
+        raise InvalidInput("name at least one host and one metric, e.g. ?host=web-1&metric=cpu.percent",
+                           [{"field": f, "message": "required"} for f, v in
+                            (("host", host_names), ("metric", metric_names)) if not v])
+    if len(host_names) * len(metric_names) > MAX_SERIES:
+        raise InvalidInput(f"at most {MAX_SERIES} host × metric series in one call")
+    to_ms = _ms("to", params.get("to"), now_ms)
+    from_ms = _ms("from", params.get("from"), to_ms - 3_600_000)
+    if from_ms >= to_ms:
+        raise InvalidInput("from must be before to", [{"field": "from", "message": "not before to"}])
+    step_raw = params.get("step")
+    step = None
+    if step_raw is not None:
+        step = _ms("step", step_raw, 0)
+        if step < 10_000 or step % 10_000:
+            raise InvalidInput("step is milliseconds, a multiple of 10000 (10 s)",
+                               [{"field": "step", "message": f"got {step_raw!r}"}])
+        if (to_ms - from_ms) / step > MAX_EXPLICIT_POINTS:
+            raise InvalidInput(f"that step gives more than {MAX_EXPLICIT_POINTS} points; use a larger one",
+                               [{"field": "step", "message": "too small for the range"}])
+    resolution, _length, step_ms = choose_step(from_ms, to_ms, step)
+    out = []
+    kind = params.get("kind")
+    for host in host_names:
+        per_metric: dict[str, list] = {m: [] for m in metric_names}
+        for ts, point_kind, stats in repo.points(resolution, host, from_ms, to_ms):
+            if kind and point_kind != kind:
+                continue
+            for metric in metric_names:
+                if metric in stats:
+                    per_metric[metric].append((ts, stats[metric]))
+        for metric in metric_names:
+            out.append({"host": host, "metric": metric,
+                        **series(per_metric[metric], from_ms, to_ms, step_ms)})
+    return {"from": from_ms, "to": to_ms, "resolution": resolution, "step": step_ms, "series": out}
