@@ -1,0 +1,101 @@
+"""Metrics ingest and query benchmarks, as ratios against the raw engine in the same run.
+
+    .venv/bin/python -m benchmarks.metrics [--engine sqlite|dynamodb] [--samples 20000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.run import ROOT, client_on, open_engine
+
+DAY = 86_400_000
+
+
+def samples(n: int, hosts: int = 20, start_ms: int | None = None, step_ms: int = 10_000) -> list[dict]:
+    start_ms = start_ms or int(time.time() * 1000) - n // hosts * step_ms - 60_000
+    values = {f"cpu.core.{i}.percent": 10.0 + i for i in range(4)}
+    values.update({"cpu.percent": 12.5, "mem.used_percent": 48.1, "net.rx_bytes_per_s": 2048.0,
+                   "net.tx_bytes_per_s": 1024.0, "disk.root.used_percent": 61.0, "load.1m": 0.4})
+    return [{"host": f"h{i % hosts}", "kind": "vm", "timestamp": start_ms + (i // hosts) * step_ms,
+             "values": values} for i in range(n)]
+
+
+def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
+    from chalicelib.metrics.repository import raw_key
+    batch = samples(n)
+    store = open_engine(engine, workdir, "mapi")
+    with client_on(store) as client:
+        before, started = store.request_count, time.perf_counter()
+        for i in range(0, n, 500):
+            reply = client.http.post("/api/metrics", headers={"content-type": "application/json"},
+                                     body=json.dumps(batch[i:i + 500]))
+            assert reply.status_code == 200, reply.body
+        api_s = time.perf_counter() - started
+        per_sample = (store.request_count - before) / n
+    raw = open_engine(engine, workdir, "mraw")
+    items = [{"pk": raw_key(s["host"], s["kind"], s["timestamp"])[0],
+              "sk": raw_key(s["host"], s["kind"], s["timestamp"])[1], "values": s["values"]} for s in batch]
+    started = time.perf_counter()
+    raw.batch_put("metrics", items)
+    raw_s = time.perf_counter() - started
+    return {"samples": n, "api_samples_per_s": round(n / api_s), "raw_items_per_s": round(n / raw_s),
+            "api_vs_raw": round(raw_s / api_s, 3), "store_requests_per_sample_batch_500": round(per_sample, 3)}
+
+
+def query_cost(engine: str, workdir: Path) -> dict:
+    """/api/metrics for 1 hour vs 30 days of one host sampled every 10 s (259,200 samples)."""
+    store = open_engine(engine, workdir, "mq")
+    now = int(time.time() * 1000)
+    with client_on(store) as client:
+        data = samples(30 * DAY // 10_000, hosts=1, start_ms=now - 30 * DAY)
+        for i in range(0, len(data), 500):
+            assert client.http.post("/api/metrics", headers={"content-type": "application/json"},
+                                    body=json.dumps(data[i:i + 500])).status_code == 200
+        out = {}
+        for label, span in (("1h", 3_600_000), ("30d", 30 * DAY)):
+            timings, reqs = [], []
+            for _ in range(30):
+                before, started = store.request_count, time.perf_counter()
+                reply = client.http.get(f"/api/metrics?host=h0&metric=cpu.percent&from={now - span}&to={now}")
+                timings.append(time.perf_counter() - started)
+                reqs.append(store.request_count - before)
+                assert reply.status_code == 200
+            points = len(json.loads(reply.body)["series"][0]["t"])
+            out[label] = {"median_ms": round(statistics.median(timings) * 1000, 2),
+                          "store_requests": max(reqs), "points": points}
+        out["30d_vs_1h"] = round(out["30d"]["median_ms"] / out["1h"]["median_ms"], 2)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
+    parser.add_argument("--samples", type=int, default=20_000)
+    args = parser.parse_args()
+    local = None
+    if args.engine == "dynamodb":
+        sys.path.insert(0, str(ROOT / "tests"))
+        import dynamodb_local
+        local = dynamodb_local.start()
+        os.environ.update(AWS_ENDPOINT_URL_DYNAMODB=local.endpoint, AWS_ACCESS_KEY_ID="local",
+                          AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = {"engine": args.engine, "ingest": ingest_ratio(args.engine, Path(tmp), args.samples),
+                      "query": query_cost(args.engine, Path(tmp))}
+    finally:
+        if local is not None:
+            local.stop()
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
