@@ -1,0 +1,66 @@
+"""Writes infrastructure/merge-template.json: what `chalice package --merge-template` adds to
+the prod stage's CloudFormation (the DynamoDB tables declared in chalicelib/storage/tables.py,
+the metrics Kinesis stream, partial batch responses for the stream consumers).
+
+    .venv/bin/python infrastructure/build_template.py        (rewrites the file)
+    AWS_DEFAULT_REGION=... chalice package --stage prod --merge-template infrastructure/merge-template.json out/
+
+Chalice cannot switch ReportBatchItemFailures on, so the template does.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chalicelib.storage.tables import TABLES  # noqa: E402
+
+PREFIX = "mission-control-prod-"
+STREAM_CONSUMERS = {"ConsumeMetrics": "ConsumeMetricsKinesisEventSource"}
+
+
+def logical_id(name: str) -> str:
+    return "Table" + "".join(part.capitalize() for part in name.split("_"))
+
+
+def table(name: str, stream: bool) -> dict:
+    props = {
+        "TableName": PREFIX + name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"}
+                                 for a in ("pk", "sk", "gsi1pk", "gsi1sk")],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                      {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": "gsi1",
+            "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                          {"AttributeName": "gsi1sk", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"}}],
+        "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    if stream:
+        props["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": props}
+
+
+def template() -> dict:
+    resources: dict = {logical_id(name): table(name, spec.stream) for name, spec in TABLES.items()}
+    resources["MetricsStream"] = {"Type": "AWS::Kinesis::Stream", "Properties": {
+        "Name": "mission-control-metrics", "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+        "RetentionPeriodHours": 24, "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}}}
+    for function, source in STREAM_CONSUMERS.items():
+        # DependsOn: the event source names the stream, which this same stack creates.
+        resources[function] = {"DependsOn": ["MetricsStream"], "Properties": {"Events": {source: {
+            "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
+    return {"Resources": resources}
+
+
+if __name__ == "__main__":
+    out = ROOT / "infrastructure" / "merge-template.json"
+    out.write_text(json.dumps(template(), indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
