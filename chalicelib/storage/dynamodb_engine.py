@@ -712,16 +712,17 @@ class DynamoStore:
         iterator the previous call returned for that very position when it is still fresh."""
         streams = self.streams_client
         cached = self._iterators.pop((arn, shard_id, after_seq), None)
-        for _ in range(2):
-            if cached is not None and time.monotonic() - cached[1] < _ITERATOR_TTL_S:
-                iterator = cached[0]
-            else:
-                iterator = self._shard_iterator(arn, shard_id, after_seq)
+        if cached is not None and time.monotonic() - cached[1] < _ITERATOR_TTL_S:
             try:
-                return streams.get_records(ShardIterator=iterator, Limit=limit)
-            except streams.exceptions.ExpiredIteratorException:
-                cached = None
-        raise StorageError(f"{arn}: shard {shard_id} iterators keep expiring")
+                return streams.get_records(ShardIterator=cached[0], Limit=limit)
+            except (streams.exceptions.ExpiredIteratorException,
+                    streams.exceptions.TrimmedDataAccessException):
+                # A fresh iterator for the same position will do. (DynamoDB Local also
+                # refuses, as trimmed, the iterator of a shard that was empty when it was
+                # issued, once the shard's first record is written.)
+                pass
+        iterator = self._shard_iterator(arn, shard_id, after_seq)
+        return streams.get_records(ShardIterator=iterator, Limit=limit)
 
     def _shard_iterator(self, arn: str, shard_id: str, after_seq: str) -> str:
         streams = self.streams_client
