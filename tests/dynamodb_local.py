@@ -14,8 +14,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,13 +67,21 @@ def _free_port() -> int:
 
 
 def _answers(endpoint: str) -> bool:
-    # Any HTTP answer (DynamoDB Local says 400 to a bare GET) means the server is up.
+    # A real API call, not just an HTTP answer: Jetty may listen before the database behind it
+    # is ready to serve requests.
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+    client = boto3.session.Session().client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5))
     try:
-        urllib.request.urlopen(endpoint, timeout=1).close()
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
+        client.list_tables(Limit=1)
+    except (BotoCoreError, ClientError):
         return False
+    finally:
+        client.close()
     return True
 
 
