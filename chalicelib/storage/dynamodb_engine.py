@@ -40,13 +40,12 @@ _READ_CHUNK = 100
 _RECORDS_MAX = 1000
 #: Attempts (first try included) for what DynamoDB leaves unprocessed or cancels for a conflict.
 _ATTEMPTS = 8
-#: Exponential backoff in seconds: base * 2**attempt, capped, with full jitter so that writers
-#: that collided do not collide again in lock-step.
+#: Exponential backoff in seconds: base * 2**attempt, capped, times a random 0.5..1 so that
+#: writers that collided do not collide again in lock-step.
 _BACKOFF_BASE_S = 0.05
 _BACKOFF_CAP_S = 2.0
-#: Codes in a TransactionCanceledException that a later attempt can clear.
-#: A cancelled transaction wrote nothing, so resending it (with a new idempotency token) is
-#: safe. Other errors are not retried here: botocore has already retried throttling and 5xx
+#: Codes in a TransactionCanceledException that a later attempt can clear. A cancelled
+#: transaction wrote nothing, so resending it (with a new idempotency token) is safe. Other errors are not retried here: botocore has already retried throttling and 5xx
 #: with the same token, which DynamoDB deduplicates; a new token could apply an increment twice.
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
                       "RequestLimitExceeded"}
