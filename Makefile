@@ -41,6 +41,7 @@ static-site/dist/index.html: static-site/node_modules/.installed static-site/pac
 	cd static-site && npm run size --silent
 
 dynamodb-local: tools/dynamodb-local/node_modules/.installed
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 tools/dynamodb-local/node_modules/.installed: tools/dynamodb-local/package-lock.json
 	npm ci --prefix tools/dynamodb-local --no-audit --no-fund --loglevel=error
