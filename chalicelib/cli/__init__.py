@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> int:
 
     tables = commands.add_parser("tables", help="storage tables").add_subparsers(
         dest="action", required=True)
-    tables.add_parser("create", help="create the tables of the configured store (idempotent)")
+    create = tables.add_parser("create", help="create the tables of the configured store (idempotent)")
+    create.add_argument("--stage", help="take STORE and TABLE_PREFIX from this stage of "
+                                        ".chalice/config.json (e.g. prod)")
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     load = demo.add_parser("load", help="load days of realistic demo history")
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "tables":
             from .commands import create_tables
-            return create_tables()
+            return create_tables(args.stage)
         if args.command == "demo":
             from .commands import load_demo
             return load_demo(args.days, args.seed, args.if_empty)

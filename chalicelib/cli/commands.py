@@ -6,7 +6,25 @@ import time
 from . import progress_bar
 
 
-def create_tables() -> int:
+def stage_environment(stage: str) -> dict[str, str]:
+    """A Chalice stage's environment variables (global ones, then the stage's own)."""
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    if stage not in config.get("stages", {}):
+        raise SystemExit(f"missionctl: no stage {stage!r} in {path}; stages: {', '.join(config.get('stages', {}))}")
+    return {**config.get("environment_variables", {}),
+            **config["stages"][stage].get("environment_variables", {})}
+
+
+def create_tables(stage: str | None = None) -> int:
+    import os
+    if stage is not None:
+        env = stage_environment(stage)
+        for name in ("STORE", "TABLE_PREFIX"):
+            if name in env:
+                os.environ[name] = env[name]
     from ..config import settings
     from ..storage import default_store
     from ..storage.tables import TABLES
