@@ -25,6 +25,8 @@ TABLES: dict[str, TableSpec] = {
                   purpose="host and web-app samples, 1-minute and 1-hour roll-ups, host registry"),
         TableSpec("deadletters", purpose="records that can never succeed, with the reason"),
         TableSpec("system", purpose="schedule runs, worker checkpoints, health"),
+        TableSpec("auth", purpose="API keys (hashes only), their last use, per-key ingest rate "
+                                  "counters, the dev issuer's single-use codes"),
     )
 }
 
