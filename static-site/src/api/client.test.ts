@@ -242,3 +242,39 @@ describe("typed endpoints", () => {
     expect(res.accepted).toBe(1);
   });
 });
+
+describe("the conditional-request cache is bounded", () => {
+  it("forgets the least recently used URLs beyond maxCacheEntries", async () => {
+    const answer = () => json({ ok: true }, 200, { ETag: '"e"' });
+    const { fetch, calls } = scripted(answer, answer, answer, answer, answer);
+    const api = new ApiClient({ baseUrl: "", fetch, maxCacheEntries: 2 });
+    await api.get("/a");
+    await api.get("/b");
+    await api.get("/a"); // a 200 again, but /a is now the most recent
+    await api.get("/c"); // evicts /b
+    expect(api.cacheSize).toBe(2);
+    await api.get("/b");
+    expect(calls[4]!.headers.get("If-None-Match")).toBeNull(); // /b was forgotten
+    expect(calls[2]!.headers.get("If-None-Match")).toBe('"e"');
+  });
+});
+
+describe("metrics endpoints", () => {
+  it("names hosts and metrics as comma lists, with the window and step", async () => {
+    const { fetch, calls } = scripted(json({ hosts: [] }), json({ series: [] }));
+    const api = new ApiClient({ baseUrl: "", fetch });
+    await api.hosts();
+    await api.metrics({ hosts: ["web-1", "web-2"], metrics: ["cpu.percent"], from: 1, to: 2, step: 10_000, kind: "vm" });
+    expect(calls[0]!.url).toBe("/api/hosts");
+    const u = new URL(calls[1]!.url, "http://x");
+    expect(u.pathname).toBe("/api/metrics");
+    expect(Object.fromEntries(u.searchParams)).toEqual({
+      host: "web-1,web-2",
+      metric: "cpu.percent",
+      from: "1",
+      to: "2",
+      step: "10000",
+      kind: "vm",
+    });
+  });
+});

@@ -10,8 +10,11 @@
 
 import type {
   ErrorBody,
+  Hosts,
   IngestResult,
   Kpis,
+  MetricsAnswer,
+  MetricsQuery,
   Period,
   Products,
   Purchase,
@@ -96,6 +99,12 @@ export interface ApiClientOptions {
   /** Called once per 401 answer, before the ApiError is thrown. */
   onUnauthorized?: (error: ApiError) => void;
   now?: () => number;
+  /**
+   * How many URLs' ETag + body to keep (least recently used go first). Time-windowed URLs
+   * (metrics from/to) change every few seconds; without a bound a page left open for a day
+   * would keep every answer it ever got.
+   */
+  maxCacheEntries?: number;
 }
 
 interface CacheEntry {
@@ -131,6 +140,8 @@ export class ApiClient {
   private readonly authorization?: ApiClientOptions["authorization"];
   private readonly onUnauthorized?: ApiClientOptions["onUnauthorized"];
   private readonly now: () => number;
+  private readonly maxCacheEntries: number;
+  /** Insertion order is recency order: a hit or a store moves the URL to the end. */
   private readonly cache = new Map<string, CacheEntry>();
   private readonly listeners = new Set<(c: Connection) => void>();
   private conn: Connection = { state: "unknown", error: null, lastOkAt: null, downSince: null };
@@ -143,6 +154,7 @@ export class ApiClient {
     this.authorization = opts.authorization;
     this.onUnauthorized = opts.onUnauthorized;
     this.now = opts.now ?? Date.now;
+    this.maxCacheEntries = Math.max(1, opts.maxCacheEntries ?? 200);
   }
 
   // ---- connection state (one banner for the whole app) ----
@@ -201,6 +213,7 @@ export class ApiClient {
     if (res.status === 304) {
       if (cached) {
         this.markOk();
+        this.remember(url, cached);
         return { data: cached.body as T, etag: cached.etag, notModified: true };
       }
       // A 304 for something we never cached: ask again, unconditionally.
@@ -208,9 +221,23 @@ export class ApiClient {
     }
     const body = await this.readBody<T>(url, res);
     const etag = res.headers.get("ETag");
-    if (etag) this.cache.set(url, { etag, body });
+    if (etag) this.remember(url, { etag, body });
     else this.cache.delete(url);
     return { data: body, etag, notModified: false };
+  }
+
+  private remember(url: string, entry: CacheEntry): void {
+    this.cache.delete(url);
+    this.cache.set(url, entry);
+    while (this.cache.size > this.maxCacheEntries) {
+      const oldest = this.cache.keys().next().value as string;
+      this.cache.delete(oldest);
+    }
+  }
+
+  /** How many answers the conditional-request cache holds (for tests and diagnostics). */
+  get cacheSize(): number {
+    return this.cache.size;
   }
 
   async post<T>(path: string, payload: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
@@ -312,6 +339,20 @@ export class ApiClient {
 
   products(window: Period, limit = 5, opts?: { signal?: AbortSignal }) {
     return this.get<Products>("/api/products", { limit, window }, opts);
+  }
+
+  /** Every host that has sent a sample, with its status and latest values. */
+  hosts(opts?: { signal?: AbortSignal }) {
+    return this.get<Hosts>("/api/hosts", undefined, opts);
+  }
+
+  /** Series of host × metric (at most 20 per call) on one time grid. */
+  metrics(q: MetricsQuery, opts?: { signal?: AbortSignal }) {
+    return this.get<MetricsAnswer>(
+      "/api/metrics",
+      { host: q.hosts.join(","), metric: q.metrics.join(","), from: q.from, to: q.to, step: q.step, kind: q.kind },
+      opts,
+    );
   }
 
   ingestPurchases(purchases: Purchase | Purchase[], opts?: { signal?: AbortSignal }) {

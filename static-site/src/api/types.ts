@@ -99,3 +99,59 @@ export interface SpaConfig {
   /** "" means same origin as the SPA; otherwise e.g. "https://api.example.com". */
   apiBaseUrl: string;
 }
+
+// ---- metrics (docs/metrics.md has every metric name, unit and meaning) ----
+
+export type HostKind = "vm" | "webapp";
+/** online; stale after 3 missed sampling intervals; offline after 30. */
+export type HostStatus = "online" | "stale" | "offline";
+
+export interface HostInfo {
+  host: string;
+  kind: HostKind;
+  /** Time of the latest sample, epoch ms. */
+  lastSeen: number;
+  /** The sampling interval the API estimated from the last two samples, ms. */
+  intervalMs: number;
+  status: HostStatus;
+  /** Latest value of every metric the host sent (metric name → number). */
+  values: Record<string, number>;
+  /** vm only: "platform", "hostname". */
+  meta: Record<string, string>;
+}
+
+export interface Hosts {
+  /** Sorted by kind, then host. */
+  hosts: HostInfo[];
+  /** The team time zone; not sent by the API yet (the business endpoints carry it). */
+  timezone?: string;
+}
+
+export interface MetricSeries {
+  host: string;
+  metric: string;
+  /** Step starts, epoch ms, oldest first; the same grid for every series of one answer. */
+  t: number[];
+  /** null = no sample in that step: a gap, not 0. */
+  avg: (number | null)[];
+  min: (number | null)[];
+  max: (number | null)[];
+}
+
+export interface MetricsAnswer {
+  from: number;
+  to: number;
+  resolution: "10s" | "1m" | "1h";
+  step: number;
+  series: MetricSeries[];
+}
+
+export interface MetricsQuery {
+  hosts: string[];
+  metrics: string[];
+  from: number;
+  to: number;
+  /** ms, a multiple of 10 000; omitted: the API picks the finest giving ≤ ~1,000 points. */
+  step?: number;
+  kind?: HostKind;
+}
