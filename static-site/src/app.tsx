@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "./api/client";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { ThemeSelect } from "./components/ThemeSelect";
@@ -7,6 +7,7 @@ import { useRoute } from "./lib/router";
 import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
 import { ComingSoon, NotFound } from "./pages/ComingSoon";
+import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Overview } from "./pages/Overview";
 
 export const REFRESH_MS = 5000;
@@ -25,8 +26,12 @@ export function App({ api, locale }: { api: ApiClient; locale?: string }) {
 
   const page = PAGES.find((p) => p.path === route.path);
 
-  useEffect(() => {
+  // A layout effect: it runs before the pages' effects, so a page can refine the title.
+  useLayoutEffect(() => {
     document.title = `${page ? page.label : "Not found"} · Mission Control`;
+  }, [route.path]);
+
+  useEffect(() => {
     setMenuOpen(false);
     // Move focus to the new page's heading, so keyboard and screen-reader users land on it.
     if (firstRoute.current) firstRoute.current = false;
@@ -41,7 +46,11 @@ export function App({ api, locale }: { api: ApiClient; locale?: string }) {
   let content;
   if (!page) content = <NotFound path={route.path} />;
   else if (page.soon) content = <ComingSoon page={page} />;
+  else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
   else content = <Overview query={route.query} />;
+
+  // The other consoles' code comes after the first page is up, while the user reads it.
+  useEffect(() => prefetchHosts(), []);
 
   return (
     <Ctx.Provider value={ctx}>

@@ -9,11 +9,7 @@ export interface PageDef {
 
 export const PAGES: readonly PageDef[] = [
   { path: "/", label: "Overview" },
-  {
-    path: "/hosts",
-    label: "Hosts",
-    soon: "Live CPU, memory, disk and network of the machines running the Mission Control collector.",
-  },
+  { path: "/hosts", label: "Hosts" },
   {
     path: "/insights",
     label: "Insights",
