@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-CONSOLES = ["Hosts", "Insights", "Alerts", "Incidents", "CI", "Settings"]
+CONSOLES = ["Insights", "Alerts", "Incidents", "CI", "Settings"]
 
 
 def luminance(css_color: str) -> float:
