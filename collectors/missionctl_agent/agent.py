@@ -39,6 +39,7 @@ class Agent:
         interval_s: float,
         flush_timeout_s: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] | None = time.time,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval must be positive")
@@ -48,6 +49,7 @@ class Agent:
         self.interval_s = interval_s
         self.flush_timeout_s = flush_timeout_s
         self._monotonic = monotonic
+        self._wall = wall
         # Web apps are checked in parallel so that one slow app (up to its
         # timeout) does not delay the others or the machine sample.
         self._pool = ThreadPoolExecutor(max_workers=min(MAX_PROBE_THREADS, len(self.probes)) or 1,
@@ -87,7 +89,7 @@ class Agent:
 
     def run(self, stop: threading.Event) -> int:
         """Tick until `stop` is set, then flush; returns samples left buffered."""
-        next_tick = self._monotonic()
+        next_tick = self._monotonic() + self._slot_offset() - self.interval_s
         while not stop.is_set():
             next_tick += self.interval_s
             try:
@@ -102,6 +104,16 @@ class Agent:
                 next_tick += missed * self.interval_s
             stop.wait(next_tick - self._monotonic())
         return self.stop()
+
+    def _slot_offset(self) -> float:
+        """Seconds until the next wall-clock slot (a multiple of the interval) plus one second.
+
+        The server files raw samples into interval-wide slots of wall-clock time; ticking a
+        second into each slot keeps clock jitter from putting two samples in one slot and
+        none in the next, which charts would show as false gaps."""
+        if self._wall is None:
+            return self.interval_s
+        return (self.interval_s - self._wall() % self.interval_s + 1.0) % self.interval_s or self.interval_s
 
     def stop(self) -> int:
         """Flush what can be sent within flush_timeout_s; the rest stays in the

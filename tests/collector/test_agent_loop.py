@@ -87,3 +87,11 @@ def test_stop_flushes_and_reports_what_stays_buffered(tmp_path):
                   flush_timeout_s=1)
     assert agent.run(stop) == 3
     assert len(DiskBuffer(path)) == 3
+
+
+def test_ticks_land_one_second_into_each_wall_clock_slot(tmp_path):
+    """So the server's 10 s slots get one sample each despite clock jitter."""
+    shipper = Shipper(DiskBuffer(":memory:"), StdoutSink(io.StringIO()))
+    for wall, expected in ((1003.5, 7.5), (1001.0, 10.0), (1000.2, 0.8), (1009.9, 1.1)):
+        agent = Agent(None, [], shipper, interval_s=10, wall=lambda w=wall: w)
+        assert round(agent._slot_offset(), 6) == expected
