@@ -96,7 +96,14 @@ def _take_chunk(pending: Sequence[MetricSample]) -> list[MetricSample]:
 def _write_chunk(repo: MetricsRepository, chunk: list[MetricSample]) -> None:
     buckets: dict[tuple[str, str], tuple[dict, int]] = {}
     latest: dict[tuple[str, str], MetricSample] = {}
+    # The host's two newest timestamps in this chunk: a batch (an agent's backlog after an
+    # outage) says its cadence by itself, not by its distance from the last stored sample.
+    newest: dict[tuple[str, str], list[int]] = {}
     for s in chunk:
+        two = newest.setdefault(host_key(s.host, s.kind), [])
+        two.append(s.timestamp)
+        two.sort()
+        del two[:-2]
         for resolution, length in (("1m", MINUTE_MS), ("1h", HOUR_MS)):
             start = s.timestamp - s.timestamp % length
             key = rollup_key(resolution, s.host, s.kind, start)
@@ -117,8 +124,10 @@ def _write_chunk(repo: MetricsRepository, chunk: list[MetricSample]) -> None:
         before = stored_hosts.get(key)
         if before is not None and before.last_seen >= s.timestamp:
             continue  # a late sample does not rewind the host's latest state
+        two = newest[key]
+        previous = two[0] if len(two) == 2 else (before.last_seen if before else None)
         hosts[key] = HostState(s.host, s.kind, s.timestamp,
-                               estimate_interval(before.last_seen if before else None, s.timestamp,
+                               estimate_interval(previous, s.timestamp,
                                                  before.interval if before else None),
                                dict(s.values), dict(s.meta or (before.meta if before else {})),
                                before.version if before else None)

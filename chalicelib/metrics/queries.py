@@ -11,11 +11,11 @@ from .series import MAX_EXPLICIT_POINTS, choose_step, host_status, parse_list, s
 MAX_SERIES = 20
 
 
-def hosts(repo: MetricsRepository, now_ms: int) -> dict[str, Any]:
+def hosts(repo: MetricsRepository, now_ms: int, tz: str) -> dict[str, Any]:
     rows = [{"host": h.host, "kind": h.kind, "lastSeen": h.last_seen, "intervalMs": h.interval,
              "status": host_status(h.last_seen, h.interval, now_ms), "values": h.values,
              "meta": h.meta} for h in repo.hosts()]
-    return {"hosts": sorted(rows, key=lambda r: (r["kind"], r["host"]))}
+    return {"timezone": tz, "hosts": sorted(rows, key=lambda r: (r["kind"], r["host"]))}
 
 
 def _ms(name: str, raw: str | None, default: int) -> int:
@@ -28,7 +28,7 @@ def _ms(name: str, raw: str | None, default: int) -> int:
                            [{"field": name, "message": f"got {raw!r}"}]) from None
 
 
-def metric_series(repo: MetricsRepository, params: dict[str, str], now_ms: int) -> dict[str, Any]:
+def metric_series(repo: MetricsRepository, params: dict[str, str], now_ms: int, tz: str) -> dict[str, Any]:
     host_names, metric_names = parse_list(params.get("host")), parse_list(params.get("metric"))
     if not host_names or not metric_names:
         raise InvalidInput("name at least one host and one metric, e.g. ?host=web-1&metric=cpu.percent",
@@ -64,4 +64,5 @@ def metric_series(repo: MetricsRepository, params: dict[str, str], now_ms: int) 
         for metric in metric_names:
             out.append({"host": host, "metric": metric,
                         **series(per_metric[metric], from_ms, to_ms, step_ms)})
-    return {"from": from_ms, "to": to_ms, "resolution": resolution, "step": step_ms, "series": out}
+    return {"from": from_ms, "to": to_ms, "resolution": resolution, "step": step_ms,
+            "timezone": tz, "series": out}

@@ -39,13 +39,15 @@ def ingest_metrics():
 @api_errors
 def get_metrics():
     request = metrics_api.current_request
-    return json_response(request, queries.metric_series(repository(), request.query_params or {}, _now_ms()))
+    return json_response(request, queries.metric_series(
+        repository(), request.query_params or {}, _now_ms(), settings().team_timezone))
 
 
 @metrics_api.route("/api/hosts", methods=["GET"])
 @api_errors
 def get_hosts():
-    return json_response(metrics_api.current_request, queries.hosts(repository(), _now_ms()))
+    return json_response(metrics_api.current_request, queries.hosts(repository(), _now_ms(),
+                                                                      settings().team_timezone))
 
 
 @metrics_api.on_kinesis_record(stream=settings().metrics_stream, name="consumeMetrics",

@@ -214,3 +214,18 @@ def test_a_30_day_read_costs_about_what_a_1_hour_read_costs(api, sqlite_store):
     assert hour["resolution"] == "10s" and month["resolution"] == "1h"
     assert len(month["series"][0]["t"]) <= 722
     assert month_cost <= 2 and hour_cost <= 2
+
+
+def test_a_backlog_batch_gives_the_hosts_real_sampling_interval(api):
+    t = now_ms() - 600_000
+    post(api, sample(ts=t - 3_600_000))
+    post(api, [sample(ts=t + i * 10_000) for i in range(30)])
+    host = get(api, "/api/hosts")["hosts"][0]
+    assert host["intervalMs"] == 10_000
+    assert host["status"] == "offline"  # last sample 5 min ago at a 10 s cadence
+
+
+def test_metric_reads_say_the_team_time_zone(api):
+    post(api, sample())
+    assert get(api, "/api/hosts")["timezone"] == "UTC"
+    assert get(api, "/api/metrics?host=web-1&metric=cpu.percent")["timezone"] == "UTC"
