@@ -2,10 +2,12 @@
 format, and domain errors mapped to statuses in one place (a Chalice middleware)."""
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import json
 import logging
+import os
 from typing import Any, Callable
 
 from chalice import Response
@@ -64,3 +66,158 @@ def api_errors(handler: Callable) -> Callable:
             logger.exception("unhandled error in %s", handler.__name__)
             return error_response(500, "internal", "something went wrong on our side; it is logged")
     return view
+
+
+# -- the edge: CORS and security headers on every response ------------------------------------
+#: request headers a browser may send cross-origin (preflight)
+CORS_REQUEST_HEADERS = "Authorization, Content-Type, If-None-Match, X-Api-Key"
+#: response headers a cross-origin script may read
+CORS_EXPOSED_HEADERS = "ETag, Retry-After, WWW-Authenticate"
+#: how long a browser may cache a preflight answer (seconds)
+CORS_MAX_AGE_S = 600
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def http_edge(app: Any, edge_settings: Callable[[], Any]) -> Callable:
+    """Middleware: answers CORS preflights for the configured SPA origins and puts CORS and
+    security headers on every answer, the access check's 401/403 included. Register it before
+    (outside) every other middleware. ``edge_settings()`` gives ``cors_origins``, ``stage``
+    and ``issuer`` (an ``AuthSettings``)."""
+    def edge(request: Request, get_response: Callable) -> Response:
+        config = edge_settings()
+        origin = request.headers.get("origin")
+        allowed = origin if origin and origin in config.cors_origins else None
+        if request.method == "OPTIONS":
+            response = _preflight(app, request, allowed)
+        else:
+            response = get_response(request)
+        headers = response.headers
+        if allowed:
+            headers["Access-Control-Allow-Origin"] = allowed
+            headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS)
+        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Origin") if v)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers["X-Frame-Options"] = "DENY"
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.status_code != 304 and not _header(headers, "content-security-policy"):
+            # (Not on 304: its headers would replace the cached page's own policy.)
+            content_type = _header(headers, "content-type") or ""
+            headers["Content-Security-Policy"] = (
+                html_content_security_policy(_text(response.body), connect=_connect_origins(config.issuer))
+                if content_type.startswith("text/html") else API_CONTENT_SECURITY_POLICY)
+        if config.stage == "prod":
+            headers["Strict-Transport-Security"] = HSTS
+        return response
+    return edge
+
+
+def _preflight(app: Any, request: Request, allowed_origin: str | None) -> Response:
+    path_methods = sorted(m for m in app.routes.get(request.context.get("resourcePath"), {}) if m != "OPTIONS")
+    wanted = request.headers.get("access-control-request-method")
+    if wanted is None:  # a plain OPTIONS, not a preflight
+        return Response(body="", status_code=204, headers={"Allow": ", ".join([*path_methods, "OPTIONS"])})
+    if allowed_origin is None or wanted not in path_methods:
+        return error_response(403, "cors_refused", "this origin or method is not allowed here")
+    return Response(body="", status_code=204, headers={
+        "Access-Control-Allow-Methods": ", ".join(path_methods),
+        "Access-Control-Allow-Headers": CORS_REQUEST_HEADERS,
+        "Access-Control-Max-Age": str(CORS_MAX_AGE_S)})
+
+
+def add_preflight_routes(app: Any) -> None:
+    """Give every path an OPTIONS route, so that API Gateway and ``chalice local`` pass CORS
+    preflights to ``http_edge`` (which answers them before any view). Call after every
+    blueprint is registered."""
+    def preflight(**_path_parameters: str) -> Response:  # http_edge answers before this runs
+        return Response(body="", status_code=204)
+
+    for path in list(app.routes):
+        if "OPTIONS" not in app.routes[path]:
+            app.route(path, methods=["OPTIONS"], name="preflight")(preflight)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+def _text(body: Any) -> str:
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return body if isinstance(body, str) else ""
+
+
+def _connect_origins(issuer: str | None) -> tuple[str, ...]:
+    """Where the SPA's scripts may connect besides this origin: the API (when elsewhere) and
+    the token issuer (its token endpoint)."""
+    origins = (_origin_of(os.environ.get("SPA_API_BASE_URL", "")), _origin_of(issuer or ""))
+    return tuple(dict.fromkeys(o for o in origins if o))
+
+
+@functools.lru_cache(maxsize=32)
+def html_content_security_policy(html: str, form_action: tuple[str, ...] = (),
+                                 connect: tuple[str, ...] = ()) -> str:
+    """A strict policy for one HTML page: scripts and styles only from this origin, plus the
+    page's own inline ``<script>``/``<style>`` blocks and ``style`` attributes by their SHA-256
+    (so the SPA's no-flash theme script runs, and nothing injected does); no framing, no
+    plugins, no base-URI tricks; forms post only to this origin (and ``form_action``); fetches
+    go to this origin (and ``connect``)."""
+    scripts, styles, style_attributes = _inline_code(html)
+    style_src = ["'self'", *styles]
+    if style_attributes:
+        style_src += ["'unsafe-hashes'", *style_attributes]
+    connect_src = ["'self'", *connect]
+    return "; ".join([
+        "default-src 'none'",
+        "script-src " + " ".join(["'self'", *scripts]),
+        "style-src " + " ".join(style_src),
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src " + " ".join(connect_src),
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action " + " ".join(["'self'", *form_action]),
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ])
+
+
+def _origin_of(url: str) -> str | None:
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _inline_code(html: str) -> tuple[list[str], list[str], list[str]]:
+    """CSP hash sources of the inline scripts, style blocks and style attributes of ``html``."""
+    from html.parser import HTMLParser
+
+    def source(text: str) -> str:
+        digest = hashlib.sha256(text.encode()).digest()
+        return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
+    found: dict[str, list[str]] = {"script": [], "style": [], "attr": []}
+
+    class Collector(HTMLParser):
+        open_tag: str | None = None
+        buffer: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            if attributes.get("style"):
+                found["attr"].append(source(attributes["style"]))
+            if tag in ("script", "style") and not attributes.get("src"):
+                self.open_tag, self.buffer = tag, []
+
+        def handle_data(self, data):
+            if self.open_tag:
+                self.buffer.append(data)
+
+        def handle_endtag(self, tag):
+            if tag == self.open_tag:
+                found[tag].append(source("".join(self.buffer)))
+                self.open_tag = None
+
+    Collector(convert_charrefs=False).feed(html)
+    return (list(dict.fromkeys(found["script"])), list(dict.fromkeys(found["style"])),
+            list(dict.fromkeys(found["attr"])))

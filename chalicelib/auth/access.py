@@ -19,7 +19,8 @@ the view runs, in ``chalice local``, ``chalice.test.Client`` and Lambda alike.
     @access.signature("github")             # the view verifies the sender's own signature
     ...
 
-A route that declares nothing is treated as admin-only (fail closed), and the app logs it.
+A route that declares nothing still needs a user token (fail closed): the viewer role for GET
+(viewers read everything), admin for any other method; the app logs it.
 """
 from __future__ import annotations
 
@@ -51,8 +52,9 @@ class AccessRule:
         return "no credential" if self.kind == "public" else f"a {self.scheme} signature"
 
 
-#: what a route that declares nothing gets: the strictest user rule
-UNDECLARED = AccessRule("role", role=Role.ADMIN)
+def undeclared_rule(method: str) -> AccessRule:
+    """What a route that declares nothing gets: reads for viewers, everything else for admins."""
+    return AccessRule("role", role=Role.VIEWER if method in ("GET", "HEAD") else Role.ADMIN)
 
 
 def _mark(rule: AccessRule) -> Callable[[View], View]:

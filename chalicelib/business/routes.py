@@ -5,6 +5,7 @@ import time
 
 from chalice import Blueprint
 
+from ..auth import access
 from ..web import api_errors, json_body, json_response
 from . import policy, queries, repository
 from .ingest import IngestResult, parse_events, record_events
@@ -29,24 +30,28 @@ def _ingest(kind: str):
 
 
 @business_api.route("/api/ingest/purchase", methods=["POST"])
+@access.api_key("ingest:business")
 @api_errors
 def ingest_purchase():
     return _ingest("purchase")
 
 
 @business_api.route("/api/ingest/pageview", methods=["POST"])
+@access.api_key("ingest:business")
 @api_errors
 def ingest_pageview():
     return _ingest("pageview")
 
 
 @business_api.route("/api/ingest/event", methods=["POST"])
+@access.api_key("ingest:business")
 @api_errors
 def ingest_event():
     return _ingest("event")
 
 
 @business_api.route("/api/kpis", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def get_kpis():
     params = business_api.current_request.query_params or {}
@@ -55,6 +60,7 @@ def get_kpis():
 
 
 @business_api.route("/api/revenue", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def get_revenue():
     params = business_api.current_request.query_params or {}
@@ -63,6 +69,7 @@ def get_revenue():
 
 
 @business_api.route("/api/users", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def get_users():
     return json_response(business_api.current_request,
@@ -70,6 +77,7 @@ def get_users():
 
 
 @business_api.route("/api/products", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def get_products():
     params = business_api.current_request.query_params or {}

@@ -1,4 +1,5 @@
-"""missionctl: the operator's command line (tables, demo data, the local runtime)."""
+"""missionctl: the operator's command line (tables, demo data, the local runtime, tokens and
+API keys)."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
 
+    token = commands.add_parser("token", help="print a demo user's access token (dev stage only)")
+    token.add_argument("--role", default="viewer", help="viewer, operator or admin")
+    token.add_argument("--minutes", type=int, default=15, help="lifetime, 1 to 720 (default 15)")
+    token.add_argument("--issuer", help="issuer URL (default: the one the running product trusts)")
+
+    apikey = commands.add_parser("apikey", help="API keys for ingestion").add_subparsers(
+        dest="action", required=True)
+    new_key = apikey.add_parser("create", help="create a key and print it (only this once)")
+    new_key.add_argument("--scope", action="append", required=True, dest="scopes",
+                         help="ingest:business or ingest:metrics (repeat for both)")
+    new_key.add_argument("--name", help="what the key is for")
+    apikey.add_parser("list", help="every key: id, scopes, created, last used, revoked")
+    revoke = apikey.add_parser("revoke", help="revoke a key (refused everywhere within seconds)")
+    revoke.add_argument("key_id", metavar="ID")
+
     args = parser.parse_args(argv)
     from ..config import ConfigError
     try:
@@ -44,6 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .commands import load_demo
             return load_demo(args.days, args.seed, args.if_empty)
+        if args.command == "token":
+            from .access_commands import print_token
+            return print_token(args.role, args.minutes, args.issuer)
+        if args.command == "apikey":
+            from . import access_commands
+            if args.action == "create":
+                return access_commands.create_api_key(args.scopes, args.name)
+            if args.action == "list":
+                return access_commands.list_api_keys()
+            return access_commands.revoke_api_key(args.key_id)
         from ..local.runner import run_local
         return run_local(args.host, args.port, live=not args.no_live)
     except ConfigError as exc:

@@ -60,11 +60,14 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float =
 
 
 class LiveTraffic:
-    """Demo visitors arriving now, their events posted to the ingest API when they happen."""
+    """Demo visitors arriving now, their events posted to the ingest API when they happen,
+    with the runner's own ``ingest:business`` API key, like any client's."""
 
-    def __init__(self, base_url: str, currency: str, sessions_per_minute: float = 2.0, seed: int | None = None):
+    def __init__(self, base_url: str, currency: str, api_key: str, sessions_per_minute: float = 2.0,
+                 seed: int | None = None):
         from .demo import DemoTraffic
         self.base_url = base_url
+        self.api_key = api_key
         self.traffic = DemoTraffic(seed if seed is not None else random.randrange(1 << 30),
                                    currency=currency, flag_on_ms=0)
         self.rate = sessions_per_minute
@@ -87,7 +90,8 @@ class LiveTraffic:
 
     def _post(self, path: str, body: list) -> None:
         request = urllib.request.Request(self.base_url + path, data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+                                         headers={"Content-Type": "application/json",
+                                                  "x-api-key": self.api_key}, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10):
                 self.warned = False
@@ -102,6 +106,27 @@ class LiveTraffic:
             now = time.monotonic()
             self.tick(int(time.time() * 1000), now - last)
             last = now
+
+
+def configure_sign_in(base_url: str) -> str:
+    """Point the app (chalice local inherits this environment) at the dev issuer it serves
+    itself under /auth, create its signing key before chalice local starts (so two processes
+    never race to make it), and tell ``missionctl token`` which issuer is running. The issuer's
+    URL."""
+    from .dev_issuer import DEFAULT_CLIENT_ID, load_or_create_signing_key, write_issuer_file
+    issuer = f"{base_url}/auth"
+    os.environ["DEV_ISSUER"] = "1"
+    os.environ["AUTH_ISSUER"] = issuer  # the local runtime always signs in through its own issuer
+    os.environ.pop("AUTH_DISCOVERY_URL", None)
+    os.environ.setdefault("AUTH_CLIENT_ID", DEFAULT_CLIENT_ID)
+    os.environ.setdefault("AUTH_TOKEN_USE", "access,id")
+    # The SPA as served here, and Vite's dev server (npm run dev) on its default port.
+    os.environ.setdefault("CORS_ORIGINS", f"{base_url},http://127.0.0.1:5173,http://localhost:5173")
+    from ..config import auth_settings
+    config = auth_settings()
+    load_or_create_signing_key(config.data_dir)
+    write_issuer_file(config.data_dir, issuer, config.client_ids[0])
+    return issuer
 
 
 def run_local(host: str, port: int, live: bool = True) -> int:
@@ -123,6 +148,9 @@ def run_local(host: str, port: int, live: bool = True) -> int:
         print(f"missionctl run: {host}:{port} is already in use; stop what runs there or pass "
               f"--port (e.g. make run PORT=8001)", file=sys.stderr)
         return 1
+    issuer = configure_sign_in(base_url)
+    from ..auth import ensure_local_api_key
+    ingest_key = ensure_local_api_key("ingest:business")
     server = subprocess.Popen([*_chalice_command(), "local", "--host", host, "--port", str(port),
                                "--stage", "dev", "--no-autoreload"], cwd=PROJECT_DIR,
                               env=os.environ.copy())
@@ -141,13 +169,17 @@ def run_local(host: str, port: int, live: bool = True) -> int:
         worker = LocalWorker(app, store, s.table_prefix)
         threads.append(threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True))
         if live:
-            traffic = LiveTraffic(base_url, s.reporting_currency)
+            traffic = LiveTraffic(base_url, s.reporting_currency, ingest_key)
             threads.append(threading.Thread(target=traffic.run, args=(stop,), name="live", daemon=True))
         for thread in threads:
             thread.start()
         spa_note = "" if os.environ.get("SPA_DIR") else " (API only: the SPA is not built)"
-        print(f"Mission Control listening on {base_url}{spa_note} — store {s.store}; Ctrl-C stops",
-              flush=True)
+        print(f"Mission Control listening on {base_url}{spa_note} — store {s.store}; Ctrl-C stops\n"
+              f"  sign in: open {base_url}/ (demo users viewer, operator, admin at {issuer}/authorize)\n"
+              f"  a token for curl: missionctl token --role viewer, then\n"
+              f"    curl -H \"Authorization: Bearer $(missionctl token --role viewer)\" {base_url}/api/kpis\n"
+              f"  API keys for ingestion: missionctl apikey create --scope ingest:business "
+              f"(list, revoke ID)", flush=True)
         while not stop.wait(0.5):
             if server.poll() is not None:
                 print(f"chalice local stopped (code {server.returncode}); shutting down", file=sys.stderr)

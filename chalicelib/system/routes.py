@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from ..auth import access
 from ..storage import default_store
 from ..web import api_errors, json_response
 from . import schedule_log, store_health
@@ -10,6 +11,7 @@ system_api = Blueprint(__name__)
 
 
 @system_api.route("/api/health", methods=["GET"])
+@access.public
 @api_errors
 def health():
     """Liveness for load balancers and the SPA; needs no credentials and reads nothing."""
@@ -17,6 +19,7 @@ def health():
 
 
 @system_api.route("/api/system-health", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def system_health():
     components = [store_health(default_store())]
