@@ -30,8 +30,9 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LoopbackIssuer:
-    def __init__(self, server: ThreadingHTTPServer, issuer: DevIssuer):
+    def __init__(self, server: ThreadingHTTPServer, issuer: DevIssuer, key_dir: Path):
         self.server = server
+        self.key_dir = key_dir
         self.issuer = issuer
         self.url = issuer.issuer
         self.jwks_override: dict | None = None
@@ -67,7 +68,7 @@ class LoopbackIssuer:
         server = _QuietServer(("127.0.0.1", 0), Handler)
         url = f"http://127.0.0.1:{server.server_address[1]}{path}"
         issuer = DevIssuer.in_data_dir(key_dir, url, client_id=CLIENT_ID)
-        box["issuer"] = owner = cls(server, issuer)
+        box["issuer"] = owner = cls(server, issuer, Path(key_dir))
         threading.Thread(target=server.serve_forever, daemon=True, name="loopback-issuer").start()
         return owner
 
@@ -97,7 +98,7 @@ class LoopbackIssuer:
 
     def settings(self, **overrides: Any) -> AuthSettings:
         """AuthSettings trusting this issuer, as a stage's config would (for ``AccessGate``)."""
-        return dataclasses.replace(auth_settings_for(self.url), **overrides)
+        return dataclasses.replace(auth_settings_for(self.url), **{"data_dir": str(self.key_dir), **overrides})
 
 
 def auth_settings_for(issuer_url: str) -> AuthSettings:
@@ -108,4 +109,4 @@ def auth_settings_for(issuer_url: str) -> AuthSettings:
         default_role="viewer", leeway_s=30, jwks_timeout_s=2.0, jwks_max_age_s=3600,
         jwks_min_refresh_s=30, api_key_cache_ttl_s=5, ingest_rate=(100, 1),
         cors_origins=("https://spa.example.com",), redirect_uris=("https://spa.example.com/",),
-        dev_issuer=False, data_dir="/nonexistent")
+        dev_issuer=False, data_dir="")

@@ -11,9 +11,9 @@ import time
 
 def print_token(role: str, minutes: int, issuer: str | None) -> int:
     """A dev-stage access token for the demo user of ``role``, signed with the dev issuer's key."""
-    from ..config import auth_settings
+    from ..auth import gate
     from ..local.dev_issuer import DEFAULT_CLIENT_ID, DEMO_USERS, DevIssuer, read_issuer_file
-    config = auth_settings()
+    config = gate().config
     if config.stage != "dev":
         print(f"missionctl token: only in the dev stage (STAGE={config.stage}); on AWS users sign "
               "in through Cognito", file=sys.stderr)

@@ -287,8 +287,9 @@ def redirect_with(redirect_uri: str, params: dict[str, str]) -> str:
 
 
 # -- the routes (chalice local, dev stage only) --------------------------------------------------
-def dev_issuer_routes():
-    """The issuer's Chalice blueprint. Refuses to exist unless ``DEV_ISSUER=1`` in the dev stage."""
+def dev_issuer_routes(config: Any = None):
+    """The issuer's Chalice blueprint, for ``config`` (default: ``auth_settings()``). Refuses to
+    exist unless the config says ``dev_issuer`` in the dev stage."""
     from urllib.parse import parse_qsl
 
     from chalice import Blueprint, Response
@@ -297,7 +298,7 @@ def dev_issuer_routes():
     from ..config import auth_settings
     from ..web import html_content_security_policy
 
-    config = auth_settings()  # raises ConfigError for DEV_ISSUER=1 outside the dev stage
+    config = config or auth_settings()  # raises ConfigError for DEV_ISSUER=1 outside the dev stage
     if not config.dev_issuer or config.stage != "dev" or not config.issuer:
         raise RuntimeError("the dev issuer runs only with DEV_ISSUER=1, STAGE=dev and AUTH_ISSUER set")
     api = Blueprint(__name__)
