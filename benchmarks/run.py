@@ -39,11 +39,10 @@ def open_engine(engine: str, workdir: Path, name: str):
 
 
 def client_on(store):
-    from chalice.test import Client
-    from app import app
-    from chalicelib.storage import use_store
-    use_store(store)
-    return Client(app)
+    """The app on ``store`` through chalice.test.Client, with the credentials a client has: an
+    admin token and an API key with every ingest scope (see benchmarks/access_check.py)."""
+    from benchmarks.access_check import signed_in_client
+    return signed_in_client(store)
 
 
 def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:

@@ -21,7 +21,7 @@ from .rate_limit import RateLimit
 from .repository import AccessRepository
 from .roles import Role, groups_in_claim, role_for_groups
 from .signing_keys import SigningKeys, SigningKeysUnavailable
-from .tokens import TokenPolicy, TokenRefused, verify_token
+from .tokens import TokenPolicy, TokenRefused, VerifiedTokens, verify_token
 
 logger = logging.getLogger("mission_control.auth")
 
@@ -73,6 +73,8 @@ class AccessGate:
         self.default_role = Role.named(config.default_role) if config.default_role else None
         self.signing_keys: SigningKeys | None = None
         self.token_policy: TokenPolicy | None = None
+        #: tokens verified in the last minute, so repeated calls skip the signature check
+        self.verified_tokens = VerifiedTokens(config.leeway_s)
         if config.issuer:
             extra = {"fetch_json": fetch_json} if fetch_json else {}
             self.signing_keys = SigningKeys(
@@ -110,8 +112,12 @@ class AccessGate:
             logger.error("a user token arrived but no issuer is configured (AUTH_ISSUER)")
             raise AccessRefused(503, "auth_unavailable", "user tokens cannot be checked: this "
                                 "deployment has no token issuer configured (AUTH_ISSUER)")
+        token, now = token.strip(), self.clock()
         try:
-            claims = verify_token(token.strip(), self.token_policy, self.signing_keys.key_for)
+            claims = self.verified_tokens.get(token, now)
+            if claims is None:
+                claims = verify_token(token, self.token_policy, self.signing_keys.key_for)
+                self.verified_tokens.put(token, claims, now)
         except TokenRefused as refused:
             logger.info("token refused: %s", refused.reason)
             raise self._invalid_token(realm, refused.reason) from None

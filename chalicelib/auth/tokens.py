@@ -15,6 +15,11 @@ What a token must be to pass, in order (the first failure names the reason):
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -50,12 +55,7 @@ def verify_token(token: str, policy: TokenPolicy, key_for: KeyResolver) -> dict[
     """The verified claims of ``token``; raises :class:`TokenRefused`."""
     if not token or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
         raise TokenRefused("the token is not a JWT")
-    import jwt  # lazily: the cryptography stack loads only when a token is checked
-
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise TokenRefused("the token is not a JWT") from None
+    header = _header_of(token)
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in policy.algorithms:
         raise TokenRefused("the token's algorithm is not accepted")
@@ -66,6 +66,8 @@ def verify_token(token: str, policy: TokenPolicy, key_for: KeyResolver) -> dict[
         raise TokenRefused("the token's signing key is not the issuer's")
     if key.algorithm_name != alg:
         raise TokenRefused("the token's algorithm does not match its signing key")
+    import jwt  # lazily: the cryptography stack loads only when a token is checked
+
     try:
         claims = jwt.decode(
             token, key=key.key, algorithms=[alg], issuer=policy.issuer, leeway=policy.leeway_s,
@@ -85,6 +87,54 @@ def verify_token(token: str, policy: TokenPolicy, key_for: KeyResolver) -> dict[
         raise TokenRefused("the token is malformed") from None
     _check_meant_for_us(claims, policy)
     return claims
+
+
+def _header_of(token: str) -> dict[str, Any]:
+    """The JOSE header, unverified (it only picks the key and algorithm, both then checked).
+    Parsed here rather than by PyJWT, whose per-character validation of every segment would
+    otherwise run twice per token."""
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise TokenRefused("the token is not a JWT") from None
+    if not isinstance(header, dict):
+        raise TokenRefused("the token is not a JWT")
+    return header
+
+
+class VerifiedTokens:
+    """Claims of tokens already verified, so a dashboard polling with one token pays for the
+    signature once. An entry is used only until the token's own ``exp`` (plus the leeway the
+    verification allowed) and at most ``max_age_s`` after it was verified — so a key the issuer
+    withdraws stops opening cached tokens within that bound too. At most ``max_entries``
+    tokens (least recently used go first). Thread-safe; ``now`` is epoch seconds."""
+
+    def __init__(self, leeway_s: int, max_age_s: float = 60, max_entries: int = 1024):
+        self.leeway_s = leeway_s
+        self.max_age_s = max_age_s
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str, now: float) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None:
+                return None
+            if now >= entry[0]:
+                del self._entries[token]
+                return None
+            self._entries.move_to_end(token)
+            return entry[1]
+
+    def put(self, token: str, claims: dict[str, Any], now: float) -> None:
+        until = min(float(claims["exp"]) + self.leeway_s, now + self.max_age_s)
+        with self._lock:
+            self._entries[token] = (until, claims)
+            self._entries.move_to_end(token)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
 
 
 def _check_meant_for_us(claims: dict[str, Any], policy: TokenPolicy) -> None:

@@ -272,3 +272,17 @@ def test_a_cognito_stage_configures_like_this(env):
     assert config.ingest_rate == (600, 60) and config.algorithms == ("RS256", "ES256")
     assert config.redirect_uris == ("https://dashboard.example.com/",)
     assert not config.dev_issuer
+
+
+# -- verified tokens ------------------------------------------------------------------------------
+def test_a_verified_token_is_reused_only_until_it_expires_or_a_minute_passes():
+    from chalicelib.auth.tokens import VerifiedTokens
+    cache = VerifiedTokens(leeway_s=30, max_age_s=60, max_entries=2)
+    cache.put("short", {"exp": 1010}, now=1000)
+    cache.put("long", {"exp": 9999}, now=1000)
+    assert cache.get("short", 1039) == {"exp": 1010}  # exp + leeway, as the verification allowed
+    assert cache.get("short", 1040) is None
+    assert cache.get("long", 1059) is not None and cache.get("long", 1060) is None
+    for i in range(3):
+        cache.put(f"t{i}", {"exp": 9999}, now=1000)
+    assert cache.get("t0", 1001) is None and cache.get("t2", 1001) is not None  # bounded, LRU
