@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..storage import AlreadyExists, Store
+from ..storage import AlreadyExists, Store, VersionConflict
 from .api_keys import ApiKeyRecord
 from .rate_limit import RateLimit
 
@@ -48,12 +48,18 @@ class AccessRepository:
 
     def revoke_key(self, key_id: str, now_ms: int) -> ApiKeyRecord | None:
         """Mark the key revoked (idempotent: a revoked key keeps its first revocation time).
-        None when no such key exists. Raises ``VersionConflict`` if another write raced it."""
-        record = self.key(key_id)
-        if record is None or record.revoked:
-            return record
-        revoked = ApiKeyRecord(**{**record.__dict__, "revoked_at_ms": now_ms})
-        return _record(self.store.put_versioned(TABLE, _item(revoked), record.version))
+        None when no such key exists. A concurrent write of the record is re-read and retried."""
+        for attempt in range(3):
+            record = self.key(key_id)
+            if record is None or record.revoked:
+                return record
+            revoked = ApiKeyRecord(**{**record.__dict__, "revoked_at_ms": now_ms})
+            try:
+                return _record(self.store.put_versioned(TABLE, _item(revoked), record.version))
+            except VersionConflict:
+                if attempt == 2:
+                    raise  # three writers in a row beat us: let the admin try again
+        raise AssertionError("unreachable")
 
     def last_used(self, key_ids: list[str]) -> dict[str, int]:
         found = self.store.get_many(TABLE, [(LAST_USED_PK, k) for k in key_ids])
