@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
+    run.add_argument("--no-agent", action="store_true", help="no collector agent for this machine")
 
     token = commands.add_parser("token", help="print a demo user's access token (dev stage only)")
     token.add_argument("--role", default="viewer", help="viewer, operator or admin")
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 return access_commands.list_api_keys()
             return access_commands.revoke_api_key(args.key_id)
         from ..local.runner import run_local
-        return run_local(args.host, args.port, live=not args.no_live)
+        return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent)
     except ConfigError as exc:
         print(f"missionctl: {exc}", file=sys.stderr)
         return 2

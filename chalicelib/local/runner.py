@@ -129,7 +129,35 @@ def configure_sign_in(base_url: str) -> str:
     return issuer
 
 
-def run_local(host: str, port: int, live: bool = True) -> int:
+def start_agent(base_url: str, data_dir: str) -> subprocess.Popen | None:
+    """The collector agent for this machine (and a watch on this very API), so the Hosts page
+    shows real data at once. It authenticates with the runtime's own ``ingest:metrics`` key,
+    passed in the environment so it never shows in ``ps``."""
+    agent = Path(sys.executable).with_name("missionctl-agent")
+    if not agent.exists():
+        print("missionctl run: missionctl-agent is not installed (make run installs it); "
+              "the Hosts page will stay empty", file=sys.stderr)
+        return None
+    from ..auth import ensure_local_api_key
+    env = {**os.environ, "MISSIONCTL_AGENT_API_KEY": ensure_local_api_key("ingest:metrics")}
+    return subprocess.Popen(
+        [str(agent), "--url", base_url, "--watch", f"mission-control={base_url}/api/health",
+         "--buffer-path", str(Path(data_dir) / "agent-buffer.sqlite3"), "--log-level", "WARNING"],
+        cwd=PROJECT_DIR, env=env)
+
+
+def stop_process(proc: subprocess.Popen | None, timeout_s: float = 10) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("STORE", "sqlite:" + str(PROJECT_DIR / ".data" / "mission-control.db"))
     spa = PROJECT_DIR / "static-site" / "dist"
@@ -162,8 +190,12 @@ def run_local(host: str, port: int, live: bool = True) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     threads: list[threading.Thread] = []
+    agent_proc = None
     try:
         wait_until_healthy(base_url, server)
+        if agent:
+            from ..config import auth_settings
+            agent_proc = start_agent(base_url, auth_settings().data_dir)
         from app import app  # the very app chalice local serves, for its handlers
         from .worker import LocalWorker
         worker = LocalWorker(app, store, s.table_prefix)
@@ -190,13 +222,8 @@ def run_local(host: str, port: int, live: bool = True) -> int:
         return 1
     finally:
         stop.set()
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_process(agent_proc)  # first, so its last samples reach the API still running
+        stop_process(server)
         for thread in threads:
             thread.join(timeout=10)
 
@@ -206,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
+    parser.add_argument("--no-agent", action="store_true", help="no collector agent for this machine")
     args = parser.parse_args(argv)
-    return run_local(args.host, args.port, live=not args.no_live)
+    return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent)
 
 
 if __name__ == "__main__":

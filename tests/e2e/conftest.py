@@ -111,10 +111,11 @@ def free_port() -> int:
 class Product:
     """The local runtime on one port and one store, stoppable and restartable."""
 
-    def __init__(self, data_dir: Path, spa_dir: Path, port: int):
+    def __init__(self, data_dir: Path, spa_dir: Path, port: int, agent: bool = False):
         self.data_dir = data_dir
         self.spa_dir = spa_dir
         self.port = port
+        self.agent = agent  # the collector agent for this machine, as make run starts it
         self.base_url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
@@ -143,7 +144,7 @@ class Product:
         ready = threading.Event()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chalicelib.local.runner", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-live"],
+             "--port", str(self.port), "--no-live", *([] if self.agent else ["--no-agent"])],
             cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,  # its own process group: chalice local goes down with it
         )

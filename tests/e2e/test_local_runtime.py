@@ -86,3 +86,27 @@ def test_a_user_signs_in_with_pkce_through_the_runners_own_issuer(product):
 def test_the_runners_secrets_are_private_files(product):
     for name in ("dev-issuer-key.pem", "local-api-keys.json"):
         assert stat.S_IMODE((product.data_dir / name).stat().st_mode) == 0o600, name
+
+
+def test_make_run_starts_an_agent_that_reports_this_machine(tmp_path, spa_dist):
+    import socket
+
+    from conftest import Product, free_port
+    product = Product(tmp_path / "data", spa_dist, free_port(), agent=True)
+    product.data_dir.mkdir()
+    product.start()
+    try:
+        deadline = time.monotonic() + 60
+        hosts = []
+        while time.monotonic() < deadline:
+            hosts = product.get("/api/hosts")["hosts"]
+            if {"vm", "webapp"} <= {h["kind"] for h in hosts}:
+                break
+            time.sleep(1)
+        vm = next(h for h in hosts if h["kind"] == "vm")
+        assert vm["host"] == socket.gethostname() and vm["status"] == "online"
+        assert 0 <= vm["values"]["mem.used_percent"] <= 100
+        webapp = next(h for h in hosts if h["kind"] == "webapp")
+        assert webapp["host"] == "mission-control" and webapp["values"]["http.status"] == 200
+    finally:
+        product.stop()
