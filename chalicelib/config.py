@@ -180,6 +180,11 @@ def _data_dir(store: str) -> str:
 @functools.cache
 def auth_settings() -> AuthSettings:
     stage = os.environ.get("STAGE", "dev")
+    for name in ("AUTH_ISSUER", "AUTH_CLIENT_ID", "AUTH_AUDIENCE", "CORS_ORIGINS"):
+        if "REPLACE-WITH" in os.environ.get(name, ""):
+            # A stage deployed before its user pool was named must not run half-configured.
+            raise ConfigError(f"{name} still holds the placeholder from .chalice/config.json; "
+                              "set the stage's real value (see README, Access control)")
     issuer = os.environ.get("AUTH_ISSUER", "").strip() or None
     if issuer:
         issuer = _secure_url("AUTH_ISSUER", issuer)

@@ -231,7 +231,8 @@ def test_importing_the_auth_package_loads_no_crypto():
 def env(monkeypatch):
     from chalicelib.config import auth_settings
     for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_CLIENT_ID", "AUTH_TOKEN_USE", "AUTH_ALGORITHMS",
-                 "DEV_ISSUER", "CORS_ORIGINS", "INGEST_RATE_PER_KEY", "AUTH_GROUP_ROLES", "STAGE"):
+                 "DEV_ISSUER", "CORS_ORIGINS", "INGEST_RATE_PER_KEY", "AUTH_GROUP_ROLES", "STAGE",
+                 "AWS_LAMBDA_FUNCTION_NAME"):
         monkeypatch.delenv(name, raising=False)
     auth_settings.cache_clear()
     yield monkeypatch
@@ -251,6 +252,8 @@ def env(monkeypatch):
     ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS"),
     ({"AUTH_GROUP_ROLES": "ops=superuser"}, "AUTH_GROUP_ROLES"),
     ({"DEV_ISSUER": "1", "STAGE": "prod"}, "DEV_ISSUER"),
+    ({"AUTH_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_REPLACE-WITH-POOL-ID",
+      "AUTH_CLIENT_ID": "c"}, "placeholder"),
 ])
 def test_unsafe_settings_are_refused_with_a_message_saying_which(env, settings, words):
     from chalicelib.config import ConfigError, auth_settings
@@ -258,6 +261,20 @@ def test_unsafe_settings_are_refused_with_a_message_saying_which(env, settings, 
         env.setenv(name, value)
     with pytest.raises(ConfigError, match=words):
         auth_settings()
+
+
+def test_the_prod_stage_in_chalice_config_is_valid_once_its_placeholders_are_filled(env):
+    import json
+    from pathlib import Path
+
+    from chalicelib.config import auth_settings
+    stage = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
+    for name, value in stage["stages"]["prod"]["environment_variables"].items():
+        env.setenv(name, value.replace("REPLACE-WITH-POOL-ID", "abc").replace("REPLACE-WITH-APP-CLIENT-ID", "c1")
+                   .replace("REPLACE-WITH-DASHBOARD-DOMAIN", "dashboard.example.com"))
+    config = auth_settings()
+    assert config.stage == "prod" and config.token_uses == ("access",) and config.client_ids == ("c1",)
+    assert config.ingest_rate == (20, 1) and not config.dev_issuer
 
 
 def test_a_cognito_stage_configures_like_this(env):
