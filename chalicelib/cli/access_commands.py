@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 
 def print_token(role: str, minutes: int, issuer: str | None) -> int:
     """A dev-stage access token for the demo user of ``role``, signed with the dev issuer's key."""
     from ..auth import gate
-    from ..local.dev_issuer import DEFAULT_CLIENT_ID, DEMO_USERS, DevIssuer, read_issuer_file
+    from ..local.dev_issuer import DEFAULT_CLIENT_ID, DEMO_USERS, KEY_FILE, DevIssuer, read_issuer_file
     config = gate().config
     if config.stage != "dev":
         print(f"missionctl token: only in the dev stage (STAGE={config.stage}); on AWS users sign "
@@ -24,6 +25,11 @@ def print_token(role: str, minutes: int, issuer: str | None) -> int:
     if role not in DEMO_USERS:
         print(f"missionctl token: --role must be one of {', '.join(DEMO_USERS)}", file=sys.stderr)
         return 2
+    if not (Path(config.data_dir) / KEY_FILE).exists():
+        # Never mint with a fresh key: no running product would trust it.
+        print(f"missionctl token: no dev issuer key in {config.data_dir}; start the product first "
+              "(make run), from the project directory", file=sys.stderr)
+        return 1
     running = read_issuer_file(config.data_dir) or {}
     issuer = issuer or running.get("issuer") or "http://127.0.0.1:8000/auth"
     client_id = running.get("clientId") or (config.client_ids[0] if config.client_ids else DEFAULT_CLIENT_ID)

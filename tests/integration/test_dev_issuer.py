@@ -265,6 +265,17 @@ def test_missionctl_token_prints_a_token_the_app_accepts(cli_gate, capsys, anony
     assert json.loads(me.body)["role"] == "operator"
 
 
+def test_missionctl_token_never_mints_with_a_key_no_product_trusts(issuer, capsys, tmp_path):
+    from chalicelib.auth import AccessGate, repository, use_gate
+    from chalicelib.cli import main
+    use_gate(AccessGate(issuer.settings(data_dir=str(tmp_path / "empty")), repository))
+    try:
+        assert main(["token", "--role", "viewer"]) == 1
+        assert capsys.readouterr().out == "" and not (tmp_path / "empty").exists()
+    finally:
+        use_gate(None)
+
+
 def test_missionctl_token_is_refused_outside_the_dev_stage(issuer, capsys):
     from chalicelib.auth import AccessGate, repository, use_gate
     from chalicelib.cli import main
