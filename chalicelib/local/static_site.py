@@ -13,7 +13,8 @@ Chalice routes take one path segment per parameter (no greedy paths), so the lay
 
 Settings (read from the environment on each request, so a test or a rebuild needs no restart):
 ``SPA_DIR`` the built dist directory; ``SPA_API_BASE_URL`` the API origin the SPA should call
-("" = same origin, the default).
+("" = same origin, the default); the sign-in settings of ``config.json``'s ``auth`` object (see
+``spa_auth_config``).
 
 Files are read lazily, kept in memory per process with a strong ETag (re-read only when their
 size or mtime changes, e.g. after ``npm run build``), and answered with 304 to a matching
@@ -202,9 +203,63 @@ def asset(name: str) -> Response:
     return _serve_file(os.path.join(spa_dir, "assets"), "/assets", name, IMMUTABLE)
 
 
+#: what the SPA asks for unless ``SPA_AUTH_SCOPES`` says otherwise
+DEFAULT_SCOPES = "openid profile email"
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def spa_auth_config() -> dict[str, str] | None:
+    """``config.json``'s ``auth`` object: how the SPA signs in (authorization code + PKCE, as
+    a public client). None when no client id is configured (the SPA then says sign-in is not
+    set up, and shows no data).
+
+    - ``clientId``: ``SPA_AUTH_CLIENT_ID``, else the first of ``AUTH_CLIENT_ID``;
+    - ``issuer``: ``AUTH_ISSUER`` (the SPA reads its discovery document for any endpoint that is
+      not given);
+    - endpoints: ``SPA_AUTH_DOMAIN`` (a Cognito hosted-UI domain,
+      ``https://<prefix>.auth.<region>.amazoncognito.com``) gives ``/oauth2/authorize``,
+      ``/oauth2/token``, ``/oauth2/revoke`` and ``/logout``; with the dev issuer
+      (``DEV_ISSUER=1``), ``<issuer>/authorize`` and ``<issuer>/token``; ``SPA_AUTH_AUTHORIZE_URL``,
+      ``SPA_AUTH_TOKEN_URL``, ``SPA_AUTH_LOGOUT_URL``, ``SPA_AUTH_REVOKE_URL`` override each;
+    - ``scopes``: ``SPA_AUTH_SCOPES`` (default ``openid profile email``);
+    - ``redirectUri``: ``SPA_AUTH_REDIRECT_URI``, only when it must differ from the page's own
+      origin + path.
+    """
+    client_id = _env("SPA_AUTH_CLIENT_ID") or next(
+        (c.strip() for c in _env("AUTH_CLIENT_ID").split(",") if c.strip()), "")
+    if not client_id:
+        return None
+    issuer = _env("AUTH_ISSUER").rstrip("/")
+    auth: dict[str, str] = {"clientId": client_id}
+    if issuer:
+        auth["issuer"] = issuer
+    domain = _env("SPA_AUTH_DOMAIN").rstrip("/")
+    if domain:
+        auth.update(authorizeUrl=f"{domain}/oauth2/authorize", tokenUrl=f"{domain}/oauth2/token",
+                    revokeUrl=f"{domain}/oauth2/revoke", logoutUrl=f"{domain}/logout")
+    elif issuer and _env("DEV_ISSUER") == "1":
+        # The local issuer's endpoints (dev_issuer.DevIssuer.discovery), written out so a
+        # signed-out page goes to sign in without first fetching the discovery document.
+        auth.update(authorizeUrl=f"{issuer}/authorize", tokenUrl=f"{issuer}/token")
+    for key, name in (("authorizeUrl", "SPA_AUTH_AUTHORIZE_URL"), ("tokenUrl", "SPA_AUTH_TOKEN_URL"),
+                      ("logoutUrl", "SPA_AUTH_LOGOUT_URL"), ("revokeUrl", "SPA_AUTH_REVOKE_URL"),
+                      ("redirectUri", "SPA_AUTH_REDIRECT_URI")):
+        if _env(name):
+            auth[key] = _env(name)
+    auth["scopes"] = _env("SPA_AUTH_SCOPES") or DEFAULT_SCOPES
+    return auth
+
+
 @static_site.route("/config.json", methods=["GET"])
 def spa_config() -> Response:
-    body = json.dumps({"apiBaseUrl": os.environ.get("SPA_API_BASE_URL", "")}).encode()
+    config: dict = {"apiBaseUrl": os.environ.get("SPA_API_BASE_URL", "")}
+    auth = spa_auth_config()
+    if auth is not None:
+        config["auth"] = auth
+    body = json.dumps(config).encode()
     return _respond(body, _etag(body), "application/json", NO_CACHE)
 
 

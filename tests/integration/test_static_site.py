@@ -18,6 +18,10 @@ JS = "console.log('hello');\n"
 CSS = "body{color:red}"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg"/>'
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+#: what config.json's "auth" object is written from
+AUTH_SETTINGS = ("AUTH_ISSUER", "AUTH_CLIENT_ID", "DEV_ISSUER", "SPA_AUTH_CLIENT_ID", "SPA_AUTH_DOMAIN",
+                 "SPA_AUTH_AUTHORIZE_URL", "SPA_AUTH_TOKEN_URL", "SPA_AUTH_LOGOUT_URL",
+                 "SPA_AUTH_REVOKE_URL", "SPA_AUTH_SCOPES", "SPA_AUTH_REDIRECT_URI")
 
 
 @pytest.fixture
@@ -32,7 +36,8 @@ def spa_dir(tmp_path, monkeypatch):
     (dist / "assets" / "logo-0a1b2c.png").write_bytes(PNG)
     (tmp_path / "secret.txt").write_text("outside the SPA")
     monkeypatch.setenv("SPA_DIR", str(dist))
-    monkeypatch.delenv("SPA_API_BASE_URL", raising=False)
+    for name in ("SPA_API_BASE_URL", *AUTH_SETTINGS):
+        monkeypatch.delenv(name, raising=False)
     return dist
 
 
@@ -162,6 +167,77 @@ def test_config_json_is_written_from_the_environment(client, monkeypatch):
     res2 = get(client, "/config.json", **{"If-None-Match": hdr(res, "etag")})
     assert res2.status_code == 200
     assert json.loads(res2.body) == {"apiBaseUrl": "https://api.example.com"}
+
+
+def config_json(client) -> dict:
+    res = get(client, "/config.json")
+    assert res.status_code == 200
+    return json.loads(res.body)
+
+
+def test_config_json_tells_the_spa_how_to_sign_in_with_the_local_issuer(client, monkeypatch):
+    # As the local runner sets it up (runner.configure_sign_in).
+    monkeypatch.setenv("AUTH_ISSUER", "http://127.0.0.1:8000/auth")
+    monkeypatch.setenv("AUTH_CLIENT_ID", "mission-control-spa")
+    monkeypatch.setenv("DEV_ISSUER", "1")
+    assert config_json(client) == {"apiBaseUrl": "", "auth": {
+        "clientId": "mission-control-spa", "issuer": "http://127.0.0.1:8000/auth",
+        "authorizeUrl": "http://127.0.0.1:8000/auth/authorize", "tokenUrl": "http://127.0.0.1:8000/auth/token",
+        "scopes": "openid profile email"}}
+
+
+def test_the_local_issuers_endpoints_in_config_json_are_the_ones_it_publishes(client, monkeypatch, tmp_path):
+    from chalicelib.local.dev_issuer import DevIssuer
+    issuer = "http://127.0.0.1:8000/auth"
+    monkeypatch.setenv("AUTH_ISSUER", issuer + "/")
+    monkeypatch.setenv("AUTH_CLIENT_ID", "mission-control-spa")
+    monkeypatch.setenv("DEV_ISSUER", "1")
+    discovery = DevIssuer.in_data_dir(tmp_path / "keys", issuer).discovery()
+    auth = config_json(client)["auth"]
+    assert (auth["issuer"], auth["authorizeUrl"], auth["tokenUrl"]) == (
+        discovery["issuer"], discovery["authorization_endpoint"], discovery["token_endpoint"])
+
+
+def test_config_json_gives_cognitos_hosted_ui_endpoints_from_its_domain(client, monkeypatch):
+    pool = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+    domain = "https://mission-control.auth.eu-west-1.amazoncognito.com"
+    monkeypatch.setenv("AUTH_ISSUER", pool)
+    monkeypatch.setenv("AUTH_CLIENT_ID", "1example23456789, another-client")
+    monkeypatch.setenv("SPA_AUTH_DOMAIN", domain + "/")
+    assert config_json(client)["auth"] == {
+        "clientId": "1example23456789", "issuer": pool,
+        "authorizeUrl": f"{domain}/oauth2/authorize", "tokenUrl": f"{domain}/oauth2/token",
+        "revokeUrl": f"{domain}/oauth2/revoke", "logoutUrl": f"{domain}/logout",
+        "scopes": "openid profile email"}
+
+
+def test_config_json_auth_settings_can_each_be_overridden(client, monkeypatch):
+    monkeypatch.setenv("AUTH_ISSUER", "https://id.example.com")
+    monkeypatch.setenv("AUTH_CLIENT_ID", "api-audience")
+    for name, value in {"SPA_AUTH_CLIENT_ID": "spa", "SPA_AUTH_AUTHORIZE_URL": "https://id.example.com/a",
+                        "SPA_AUTH_TOKEN_URL": "https://id.example.com/t", "SPA_AUTH_LOGOUT_URL": "https://id.example.com/l",
+                        "SPA_AUTH_SCOPES": "openid email", "SPA_AUTH_REDIRECT_URI": "https://mc.example.com/"}.items():
+        monkeypatch.setenv(name, value)
+    assert config_json(client)["auth"] == {
+        "clientId": "spa", "issuer": "https://id.example.com", "authorizeUrl": "https://id.example.com/a",
+        "tokenUrl": "https://id.example.com/t", "logoutUrl": "https://id.example.com/l",
+        "redirectUri": "https://mc.example.com/", "scopes": "openid email"}
+
+
+def test_config_json_without_a_client_id_has_no_auth_and_an_issuer_alone_means_discovery(client, monkeypatch):
+    monkeypatch.setenv("AUTH_ISSUER", "https://id.example.com")
+    assert "auth" not in config_json(client)  # the SPA says sign-in is not set up
+    monkeypatch.setenv("AUTH_CLIENT_ID", "spa")
+    assert config_json(client)["auth"] == {"clientId": "spa", "issuer": "https://id.example.com",
+                                           "scopes": "openid profile email"}
+
+
+def test_config_json_changes_its_etag_with_the_auth_settings(client, monkeypatch):
+    monkeypatch.setenv("AUTH_CLIENT_ID", "spa")
+    first = get(client, "/config.json")
+    monkeypatch.setenv("SPA_AUTH_SCOPES", "openid")
+    again = get(client, "/config.json", **{"If-None-Match": hdr(first, "etag")})
+    assert again.status_code == 200 and json.loads(again.body)["auth"]["scopes"] == "openid"
 
 
 def test_top_level_files_are_served_with_no_cache(client):
