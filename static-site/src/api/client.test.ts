@@ -39,17 +39,18 @@ describe("base URL", () => {
   });
 
   it("reads the base URL from config.json, never caching it", async () => {
-    const { fetch, calls } = scripted(json({ apiBaseUrl: "https://api.example.com" }));
-    expect(await loadConfig(fetch, "config.json")).toEqual({ apiBaseUrl: "https://api.example.com" });
+    const auth = { clientId: "spa", issuer: "https://id.example.com" };
+    const { fetch, calls } = scripted(json({ apiBaseUrl: "https://api.example.com", auth }));
+    expect(await loadConfig(fetch, "config.json")).toEqual({ apiBaseUrl: "https://api.example.com", auth });
     expect(calls[0]!.url).toBe("config.json");
     expect(calls[0]!.init.cache).toBe("no-store");
   });
 
   it("falls back to the same origin when config.json is missing or wrong", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    expect(await loadConfig(scripted(new Response("nope", { status: 404 })).fetch)).toEqual({ apiBaseUrl: "" });
-    expect(await loadConfig(scripted(json({ apiBaseUrl: 42 })).fetch)).toEqual({ apiBaseUrl: "" });
-    expect(await loadConfig(scripted(new TypeError("Failed to fetch")).fetch)).toEqual({ apiBaseUrl: "" });
+    expect(await loadConfig(scripted(new Response("nope", { status: 404 })).fetch)).toEqual({ apiBaseUrl: "", auth: null });
+    expect(await loadConfig(scripted(json({ apiBaseUrl: 42 })).fetch)).toEqual({ apiBaseUrl: "", auth: null });
+    expect(await loadConfig(scripted(new TypeError("Failed to fetch")).fetch)).toEqual({ apiBaseUrl: "", auth: null });
     expect(warn).toHaveBeenCalledTimes(3);
     warn.mockRestore();
   });

@@ -3,16 +3,18 @@
 // - Base URL comes from /config.json (written by the deployment), never from the build.
 // - Conditional GETs: the client keeps the last ETag and body per URL and sends If-None-Match;
 //   a 304 hands back the very same body object, so an unchanged dashboard re-renders nothing.
+//   (The cache lives as long as the page, which is as long as the tokens: sign-out empties it.)
 // - Every failure becomes one ApiError, mapped here and nowhere else, and the client publishes
 //   the API's reachability ("connection") so one banner can show it for the whole app.
-// - Authentication hooks (`authorization`, `onUnauthorized`) are the only places a later
-//   sign-in needs to touch.
+// - Authentication: `authorization()` gives each request its Authorization header (the sign-in
+//   session in src/auth renews tokens there), and `onUnauthorized` hears every 401.
 
 import type {
   ErrorBody,
   Hosts,
   IngestResult,
   Kpis,
+  Me,
   MetricsAnswer,
   MetricsQuery,
   Period,
@@ -94,7 +96,7 @@ export interface ApiClientOptions {
   baseUrl: string;
   fetch?: FetchLike;
   timeoutMs?: number;
-  /** Returns the Authorization header value (e.g. "Bearer …") or null. Used by the sign-in to come. */
+  /** Returns the Authorization header value (e.g. "Bearer …") or null; called before each request. */
   authorization?: () => string | null | Promise<string | null>;
   /** Called once per 401 answer, before the ApiError is thrown. */
   onUnauthorized?: (error: ApiError) => void;
@@ -325,6 +327,11 @@ export class ApiClient {
 
   // ---- typed endpoints ----
 
+  /** The signed-in user: name, email and role. */
+  me(opts?: { signal?: AbortSignal }) {
+    return this.get<Me>("/api/me", undefined, opts);
+  }
+
   kpis(period: Period, opts?: { signal?: AbortSignal }) {
     return this.get<Kpis>("/api/kpis", { period }, opts);
   }
@@ -387,7 +394,7 @@ export async function errorFromResponse(url: string, res: Response): Promise<Api
 
 /**
  * Read the deployment's config.json (next to index.html). A missing or broken file falls back
- * to same-origin, which is what the local runner and a single-origin CloudFront setup need.
+ * to same-origin without sign-in settings, which the app then reports instead of showing data.
  */
 export async function loadConfig(fetchImpl: FetchLike = (i, init) => globalThis.fetch(i, init), url = "config.json"): Promise<SpaConfig> {
   try {
@@ -395,9 +402,9 @@ export async function loadConfig(fetchImpl: FetchLike = (i, init) => globalThis.
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     const body = (await res.json()) as Partial<SpaConfig>;
     if (typeof body.apiBaseUrl !== "string") throw new Error(`${url}: apiBaseUrl is not a string`);
-    return { apiBaseUrl: body.apiBaseUrl };
+    return { apiBaseUrl: body.apiBaseUrl, auth: body.auth ?? null };
   } catch (e) {
     console.warn("Mission Control: using the same origin for the API;", e);
-    return { apiBaseUrl: "" };
+    return { apiBaseUrl: "", auth: null };
   }
 }

@@ -98,6 +98,21 @@ export interface ErrorBody {
 export interface SpaConfig {
   /** "" means same origin as the SPA; otherwise e.g. "https://api.example.com". */
   apiBaseUrl: string;
+  /** The sign-in settings (see src/auth/config.ts); null when config.json has none. */
+  auth: unknown;
+}
+
+// ---- who is signed in ----
+
+/** What a signed-in user may do; each role includes the ones before it. */
+export type Role = "viewer" | "operator" | "admin";
+
+/** GET /api/me */
+export interface Me {
+  sub: string;
+  name: string | null;
+  email: string | null;
+  role: Role | null;
 }
 
 // ---- metrics (docs/metrics.md has every metric name, unit and meaning) ----
