@@ -136,7 +136,8 @@ def measure(n: int) -> dict:
 
             token_headers = {"authorization": viewer["authorization"]}
             key_headers = {"x-api-key": key}
-            role_rule, key_rule = AccessRule("role", role=Role.VIEWER), AccessRule("api_key", scope="ingest:business")
+            role_rule = AccessRule("role", role=Role.VIEWER)
+            key_rule = AccessRule("api_key", scope="ingest:business")
             figures["check_only_token_us"] = _per_request_us(lambda: gate.check(role_rule, token_headers), n)
             figures["check_only_api_key_us"] = _per_request_us(lambda: gate.check(key_rule, key_headers), n)
             # A token seen for the first time: signature and claims verified (the cache's miss path).

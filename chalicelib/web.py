@@ -113,7 +113,8 @@ def http_edge(app: Any, edge_settings: Callable[[], Any]) -> Callable:
 
 
 def _preflight(app: Any, request: Request, allowed_origin: str | None) -> Response:
-    path_methods = sorted(m for m in app.routes.get(request.context.get("resourcePath"), {}) if m != "OPTIONS")
+    route = app.routes.get(request.context.get("resourcePath"), {})
+    path_methods = sorted(m for m in route if m != "OPTIONS")
     wanted = request.headers.get("access-control-request-method")
     if wanted is None:  # a plain OPTIONS, not a preflight
         return Response(body="", status_code=204, headers={"Allow": ", ".join([*path_methods, "OPTIONS"])})

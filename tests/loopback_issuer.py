@@ -98,7 +98,8 @@ class LoopbackIssuer:
 
     def settings(self, **overrides: Any) -> AuthSettings:
         """AuthSettings trusting this issuer, as a stage's config would (for ``AccessGate``)."""
-        return dataclasses.replace(auth_settings_for(self.url), **{"data_dir": str(self.key_dir), **overrides})
+        settings = {"data_dir": str(self.key_dir), **overrides}
+        return dataclasses.replace(auth_settings_for(self.url), **settings)
 
 
 def auth_settings_for(issuer_url: str) -> AuthSettings:

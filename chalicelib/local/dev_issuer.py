@@ -374,7 +374,8 @@ def dev_issuer_routes(config: Any = None):
                 raise OAuthError("access_denied", "no such demo user")
         except OAuthError as error:
             return _redirect(redirect_with(redirect_uri, {
-                "error": error.error, "error_description": error.description, "state": params.get("state", "")}))
+                "error": error.error, "error_description": error.description,
+                "state": params.get("state", "")}))
         code = issuer().issue_code(params, user, repository())
         return _redirect(redirect_with(redirect_uri, {"code": code, "state": params["state"]}))
 

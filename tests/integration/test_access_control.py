@@ -283,7 +283,8 @@ def test_an_operator_action_refuses_viewers_and_admits_operators_and_admins(acce
         assert viewer.status_code == 403 and "operator role" in body_of(viewer)["error"]["message"]
         assert calls == []
         for role in ("operator", "admin"):
-            assert client.http.post("/api/incidents/i-1/ack", headers=bearer(issuer.token(role))).status_code == 200
+            reply = client.http.post("/api/incidents/i-1/ack", headers=bearer(issuer.token(role)))
+            assert reply.status_code == 200
     assert calls == [("i-1", "demo-operator"), ("i-1", "demo-admin")]
 
 
@@ -586,7 +587,8 @@ def test_cors_allows_only_the_configured_spa_origin(anonymous_api, issuer):
     assert "Access-Control-Allow-Origin" not in refused.headers
 
     preflight = anonymous_api.http.options("/api/kpis", headers={
-        "origin": spa, "access-control-request-method": "GET", "access-control-request-headers": "authorization"})
+        "origin": spa, "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization"})
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == spa
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]

@@ -164,7 +164,8 @@ def test_an_unknown_client_is_refused_at_the_token_endpoint(issuer_app):
 def test_a_redirect_uri_must_match_exactly_and_is_never_followed_otherwise(issuer_app, redirect_uri):
     _verifier, challenge = pkce()
     for reply in (
-        issuer_app.http.get("/auth/authorize?" + urlencode(authorize_params(challenge, redirect_uri=redirect_uri))),
+        issuer_app.http.get("/auth/authorize?" + urlencode(
+            authorize_params(challenge, redirect_uri=redirect_uri))),
         issuer_app.http.post("/auth/authorize", headers=FORM, body=urlencode(
             {**authorize_params(challenge, redirect_uri=redirect_uri), "user": "admin"})),
     ):

@@ -270,8 +270,10 @@ def test_the_prod_stage_in_chalice_config_is_valid_once_its_placeholders_are_fil
     from chalicelib.config import auth_settings
     stage = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
     for name, value in stage["stages"]["prod"]["environment_variables"].items():
-        env.setenv(name, value.replace("REPLACE-WITH-POOL-ID", "abc").replace("REPLACE-WITH-APP-CLIENT-ID", "c1")
-                   .replace("REPLACE-WITH-DASHBOARD-DOMAIN", "dashboard.example.com"))
+        for placeholder, real in (("REPLACE-WITH-POOL-ID", "abc"), ("REPLACE-WITH-APP-CLIENT-ID", "c1"),
+                                  ("REPLACE-WITH-DASHBOARD-DOMAIN", "dashboard.example.com")):
+            value = value.replace(placeholder, real)
+        env.setenv(name, value)
     config = auth_settings()
     assert config.stage == "prod" and config.token_uses == ("access",) and config.client_ids == ("c1",)
     assert config.ingest_rate == (20, 1) and not config.dev_issuer
