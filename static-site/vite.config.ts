@@ -20,9 +20,12 @@ export default defineConfig({
     emptyOutDir: true,
   },
   server: {
-    // `npm run dev` proxies the API to a local runner (default port 8000).
+    // `npm run dev` proxies the API and the runtime config (with its sign-in settings) to a local
+    // runner (default port 8000); sign-in goes to the runner's issuer, which accepts this
+    // origin's redirect URI (http://127.0.0.1:5173/ or http://localhost:5173/).
     proxy: {
       "/api": "http://127.0.0.1:8000",
+      "/config.json": "http://127.0.0.1:8000",
     },
   },
   test: {

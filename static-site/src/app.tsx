@@ -1,18 +1,22 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "./api/client";
+import type { Me } from "./api/types";
+import { allowed, hasRole } from "./auth/roles";
+import { BrandMark } from "./components/BrandMark";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { ThemeSelect } from "./components/ThemeSelect";
+import { UserBadge } from "./components/UserBadge";
 import { Ctx, type AppContext } from "./context";
 import { useRoute } from "./lib/router";
 import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
-import { ComingSoon, NotFound } from "./pages/ComingSoon";
+import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Overview } from "./pages/Overview";
 
 export const REFRESH_MS = 5000;
 
-export function App({ api, locale }: { api: ApiClient; locale?: string }) {
+export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?: string; user: Me; onSignOut: () => void }) {
   const route = useRoute();
   const { pref, theme, setPref } = useTheme();
   const [timeZone, setTimeZone] = useState("UTC");
@@ -20,11 +24,13 @@ export function App({ api, locale }: { api: ApiClient; locale?: string }) {
   const firstRoute = useRef(true);
 
   const ctx = useMemo<AppContext>(
-    () => ({ api, locale, timeZone, setTimeZone, theme, refreshMs: REFRESH_MS }),
-    [api, locale, timeZone, theme],
+    () => ({ api, user, locale, timeZone, setTimeZone, theme, refreshMs: REFRESH_MS }),
+    [api, user, locale, timeZone, theme],
   );
 
   const page = PAGES.find((p) => p.path === route.path);
+  // The consoles this user's role opens; the others are not offered at all.
+  const nav = allowed(PAGES, user.role);
 
   // A layout effect: it runs before the pages' effects, so a page can refine the title.
   useLayoutEffect(() => {
@@ -45,6 +51,7 @@ export function App({ api, locale }: { api: ApiClient; locale?: string }) {
 
   let content;
   if (!page) content = <NotFound path={route.path} />;
+  else if (!hasRole(user.role, page.role)) content = <Forbidden page={page} user={user} />;
   else if (page.soon) content = <ComingSoon page={page} />;
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
   else content = <Overview query={route.query} />;
@@ -60,13 +67,10 @@ export function App({ api, locale }: { api: ApiClient; locale?: string }) {
       <div class="shell" data-menu-open={menuOpen ? "true" : "false"}>
         <header class="topbar">
           <a class="brand" href="#/">
-            <svg class="brand__mark" viewBox="0 0 32 32" aria-hidden="true">
-              <circle cx="16" cy="16" r="13" fill="none" stroke="currentColor" stroke-width="3" />
-              <path d="M16 16 L25 9" stroke="currentColor" stroke-width="3" stroke-linecap="round" />
-              <circle cx="16" cy="16" r="3" fill="currentColor" />
-            </svg>
+            <BrandMark />
             <span class="brand__name">Mission Control</span>
           </a>
+          <UserBadge user={user} onSignOut={onSignOut} />
           <div class="topbar__tools">
             <ThemeSelect pref={pref} onChange={setPref} />
             <button
@@ -83,7 +87,7 @@ export function App({ api, locale }: { api: ApiClient; locale?: string }) {
         </header>
         <nav id="nav" class="nav" aria-label="Consoles">
           <ul>
-            {PAGES.map((p) => (
+            {nav.map((p) => (
               <li key={p.path}>
                 <a href={`#${p.path}`} aria-current={p === page ? "page" : undefined}>
                   <span>{p.label}</span>

@@ -1,10 +1,13 @@
 import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
 import type { ApiClient, Connection } from "./api/client";
+import type { Me } from "./api/types";
 import type { Theme } from "./lib/theme";
 
 export interface AppContext {
   api: ApiClient;
+  /** The signed-in user (GET /api/me); `user.role` decides what the UI offers. */
+  user: Me;
   /** The browser's locale for numbers and dates; the time zone is the team's, not the viewer's. */
   locale: string | undefined;
   /** The team time zone, as last reported by the API (UTC until then). */

@@ -1,10 +1,14 @@
 // The consoles of the app. The ones not built yet say so, with what they will hold.
 
+import type { Role } from "./api/types";
+
 export interface PageDef {
   path: string;
   label: string;
   /** What the console will show; present while it is not built yet. */
   soon?: string;
+  /** The least role that may open it (absent: every signed-in user). Others do not see it. */
+  role?: Role;
 }
 
 export const PAGES: readonly PageDef[] = [
@@ -33,6 +37,7 @@ export const PAGES: readonly PageDef[] = [
   {
     path: "/settings",
     label: "Settings",
+    role: "admin", // API keys, team settings and roles: what only admins change
     soon: "Team time zone, reporting currency, notification channels and API keys.",
   },
 ];

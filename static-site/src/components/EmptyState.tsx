@@ -1,7 +1,10 @@
 import { useState } from "preact/hooks";
+import { RoleGate } from "../auth/roles";
+import { useApp } from "../context";
 
 /** A fresh store: say so, and show how to send the first purchase. */
 export function EmptyState({ apiOrigin, currency }: { apiOrigin: string; currency: string }) {
+  const { user } = useApp();
   const [copied, setCopied] = useState(false);
   const body = {
     orderId: "o-1",
@@ -16,6 +19,7 @@ export function EmptyState({ apiOrigin, currency }: { apiOrigin: string; currenc
   const command =
     `curl -X POST ${apiOrigin}/api/ingest/purchase \\\n` +
     `  -H 'Content-Type: application/json' \\\n` +
+    `  -H "x-api-key: $MISSION_CONTROL_API_KEY" \\\n` +
     `  -d '${JSON.stringify(body)}'`;
 
   const copy = async () => {
@@ -35,6 +39,19 @@ export function EmptyState({ apiOrigin, currency }: { apiOrigin: string; currenc
         This store has no purchases. Send one to <code>POST /api/ingest/purchase</code> and it shows up here within 5
         seconds. <code>amount</code> is in minor units (1999 is 19.99), <code>timestamp</code> in epoch milliseconds; an
         array of purchases is accepted too.
+      </p>
+      <p>
+        Ingest takes an API key with the <code>ingest:business</code> scope, not your sign-in.{" "}
+        <RoleGate
+          role={user.role}
+          need="admin"
+          fallback={<span data-testid="ask-admin-for-key">Ask an admin for one.</span>}
+        >
+          <span data-testid="make-a-key">
+            Make one with <code>missionctl apikey create --scope ingest:business</code> and put it in{" "}
+            <code>MISSION_CONTROL_API_KEY</code>.
+          </span>
+        </RoleGate>
       </p>
       <div class="code-block">
         <pre>
