@@ -5,6 +5,7 @@ import time
 
 from chalice import Blueprint
 
+from ..auth import access
 from ..batches import batch_status, validate_batch
 from ..config import settings
 from ..system.deadletters import set_aside
@@ -22,6 +23,7 @@ def _now_ms() -> int:
 
 
 @metrics_api.route("/api/metrics", methods=["POST"])
+@access.api_key("ingest:metrics")
 @api_errors
 def ingest_metrics():
     request = metrics_api.current_request
@@ -36,6 +38,7 @@ def ingest_metrics():
 
 
 @metrics_api.route("/api/metrics", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def get_metrics():
     request = metrics_api.current_request
@@ -44,6 +47,7 @@ def get_metrics():
 
 
 @metrics_api.route("/api/hosts", methods=["GET"])
+@access.role("viewer")
 @api_errors
 def get_hosts():
     return json_response(metrics_api.current_request, queries.hosts(repository(), _now_ms(),

@@ -91,7 +91,7 @@ def test_the_runners_secrets_are_private_files(product):
 def test_make_run_starts_an_agent_that_reports_this_machine(tmp_path, spa_dist):
     import socket
 
-    from conftest import Product, free_port
+    from tests.e2e.conftest import Product, free_port  # by path: other conftests exist
     product = Product(tmp_path / "data", spa_dist, free_port(), agent=True)
     product.data_dir.mkdir()
     product.start()
