@@ -50,12 +50,14 @@ def metric_series(repo: MetricsRepository, params: dict[str, str], now_ms: int, 
         if (to_ms - from_ms) / step > MAX_EXPLICIT_POINTS:
             raise InvalidInput(f"that step gives more than {MAX_EXPLICIT_POINTS} points; use a larger one",
                                [{"field": "step", "message": "too small for the range"}])
-    resolution, _length, step_ms = choose_step(from_ms, to_ms, step)
+    resolution, length, step_ms = choose_step(from_ms, to_ms, step)
+    # A roll-up bucket that starts before ``from`` still covers it: read from its start.
+    read_from = from_ms - from_ms % max(length, step_ms)
     out = []
     kind = params.get("kind")
     for host in host_names:
         per_metric: dict[str, list] = {m: [] for m in metric_names}
-        for ts, point_kind, stats in repo.points(resolution, host, from_ms, to_ms):
+        for ts, point_kind, stats in repo.points(resolution, host, read_from, to_ms):
             if kind and point_kind != kind:
                 continue
             for metric in metric_names:

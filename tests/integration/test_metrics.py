@@ -229,3 +229,11 @@ def test_metric_reads_say_the_team_time_zone(api):
     post(api, sample())
     assert get(api, "/api/hosts")["timezone"] == "UTC"
     assert get(api, "/api/metrics?host=web-1&metric=cpu.percent")["timezone"] == "UTC"
+
+
+def test_a_rollup_bucket_that_starts_before_from_still_counts(api):
+    minute = (now_ms() // 60_000 - 5) * 60_000
+    post(api, sample(ts=minute + 5_000, **{"cpu.percent": 42.0}))
+    out = get(api, f"/api/metrics?host=web-1&metric=cpu.percent&from={minute + 30_000}"
+                   f"&to={minute + 90_000}&step=60000")
+    assert out["series"][0]["t"][0] == minute and out["series"][0]["avg"][0] == 42.0
