@@ -12,9 +12,11 @@ from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
 from chalicelib.config import auth_settings
 from chalicelib.metrics.routes import metrics_api
+from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
 from chalicelib.web import add_preflight_routes, http_edge
 
+configure_logging()
 app = Chalice(app_name="mission-control")
 app.register_blueprint(system_api)
 app.register_blueprint(auth_api)

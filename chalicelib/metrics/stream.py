@@ -1,5 +1,9 @@
 """The Kinesis consumer's logic: decode, validate, set aside what can never succeed, store
-the rest, and name only the records not yet written as ``batchItemFailures``."""
+the rest, and name only the records not yet written as ``batchItemFailures``.
+
+Not Powertools' BatchProcessor: it handles records one at a time, while samples are written
+in transactions of many records (with roll-ups aggregated across them and duplicates found
+across the batch); failure is known per transaction, which this maps back to records."""
 from __future__ import annotations
 
 import json
