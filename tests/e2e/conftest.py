@@ -7,14 +7,17 @@
 
 Credentials, as a user gets them: ``product.request`` carries an admin token from the runner's
 dev issuer (``missionctl token --role admin``) and an ``ingest:business`` API key
-(``missionctl apikey create``). Until the SPA signs in by itself (the SPA sign-in task), pages
-opened for a test that uses ``product`` carry a viewer token as an extra header, as a signed-in
-browser would; that task replaces this with a sign-in through ``/auth/authorize``.
+(``missionctl apikey create``). Browsers sign in as people do, through the SPA's authorization
+code flow with PKCE and the runner's sign-in page (``/auth/authorize``): ``signed_in_page(role)``
+opens a page signed in as the demo user of that role; ``page`` is a signed-out page. Tokens live
+in the page's memory only, so a reload or a ``goto`` that loads the document again signs in
+again (``complete_sign_in``); a ``goto`` that changes only the hash keeps the session.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -41,21 +44,6 @@ METRICS: dict[str, float] = {}
 @pytest.fixture(scope="session")
 def metrics() -> dict[str, float]:
     return METRICS
-
-
-#: tests that cannot pass until the SPA signs in by itself, and why
-AWAITING_SPA_SIGN_IN = {
-    "test_overview.py::test_an_empty_store_shows_how_to_send_the_first_purchase":
-        "the empty state's curl example sends no x-api-key, and ingest now needs one",
-}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for test, why in AWAITING_SPA_SIGN_IN.items():
-            if item.nodeid.endswith(test):
-                item.add_marker(pytest.mark.xfail(
-                    reason=f"SPA sign-in lands with the SPA sign-in task ({why})", strict=False))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -268,18 +256,15 @@ def browser():
 
 
 @pytest.fixture
-def new_context(browser, request):
-    """Contexts with a fixed locale, so formatted money and dates are deterministic; signed in
-    as a viewer of the test's ``product`` (see the module docstring)."""
+def new_context(browser):
+    """Contexts with a fixed locale, so formatted money and dates are deterministic. Signed out:
+    nothing is injected; pages sign in through the product's own sign-in page."""
     contexts = []
-    product = request.getfixturevalue("product") if "product" in request.fixturenames else None
 
     def make(**kwargs):
         kwargs.setdefault("viewport", {"width": 1280, "height": 900})
         kwargs.setdefault("locale", "en-US")
         kwargs.setdefault("timezone_id", "UTC")
-        if product is not None:
-            kwargs.setdefault("extra_http_headers", {"Authorization": f"Bearer {product.token('viewer')}"})
         ctx = browser.new_context(**kwargs)
         ctx.set_default_timeout(15_000)
         contexts.append(ctx)
@@ -291,9 +276,49 @@ def new_context(browser, request):
 
 
 @pytest.fixture
-def page(new_context):
-    page = new_context().new_page()
+def page_errors():
+    """Uncaught errors of the pages a test opened (``watch(page)``); the test fails on any."""
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
+
+    def watch(page):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield watch
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(new_context, page_errors):
+    """A signed-out page."""
+    return page_errors(new_context().new_page())
+
+
+# ---------------------------------------------------------------- signing in
+
+def complete_sign_in(page, role: str = "viewer") -> None:
+    """The page was sent to the runner's sign-in page (a signed-out SPA does that by itself):
+    pick the demo user with ``role`` and wait until the SPA shows them signed in."""
+    from playwright.sync_api import expect
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    page.locator(f'button[name="user"][value="{role}"]').click()
+    expect(page.get_by_test_id("user-role")).to_have_text(role, timeout=15_000)
+
+
+@pytest.fixture(name="complete_sign_in")
+def complete_sign_in_fixture():
+    """``complete_sign_in(page, role)``, for a test whose page must sign in again (a reload)."""
+    return complete_sign_in
+
+
+@pytest.fixture
+def signed_in_page(product, new_context, page_errors):
+    """``signed_in_page(role="viewer", path="/", **context_options)``: a new browser context
+    whose page opened ``path`` of the product, was sent to the sign-in page, and signed in as
+    the demo user of ``role`` — the whole authorization code flow, as a person does it."""
+    def open_page(role: str = "viewer", path: str = "/", **context_options):
+        page = page_errors(new_context(**context_options).new_page())
+        page.goto(product.base_url + path)
+        complete_sign_in(page, role)
+        return page
+    return open_page

@@ -131,10 +131,10 @@ def metrics_requests(page) -> list[dict]:
 
 # ---------------------------------------------------------------- tests
 
-def test_host_list_shows_status_words_sparklines_and_web_apps(product, page):
+def test_host_list_shows_status_words_sparklines_and_web_apps(product, signed_in_page):
     now = int(time.time() * 1000)
     seed(product, now)
-    page.goto(product.base_url + "/#/hosts")
+    page = signed_in_page("viewer", "/#/hosts")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hosts")
 
     web1 = card(page, "web-1")
@@ -164,14 +164,12 @@ def test_host_list_shows_status_words_sparklines_and_web_apps(product, page):
     assert page.title() == "web-1 · Hosts · Mission Control"
 
 
-def test_host_view_ranges_at_phone_width_and_charts_updated_in_place(product, new_context, metrics):
+def test_host_view_ranges_at_phone_width_and_charts_updated_in_place(product, signed_in_page, metrics):
     now = int(time.time() * 1000)
     seed(product, now)
-    page = new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = signed_in_page("viewer", "/#/hosts?host=web-1&kind=vm&range=15m",
+                          viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     calls = metrics_requests(page)
-    page.goto(product.base_url + "/#/hosts?host=web-1&kind=vm&range=15m")
     expect(page.get_by_role("heading", level=1)).to_have_text("web-1")
     expect(page.get_by_test_id("host-status")).to_have_text("Online")
     expect(page.get_by_role("radio", name="the last 15 minutes")).to_be_checked()
@@ -214,14 +212,14 @@ def test_host_view_ranges_at_phone_width_and_charts_updated_in_place(product, ne
     expect(page.get_by_test_id("latest-values")).to_contain_text("97.5%", timeout=15_000)
     expect(charts.locator("figcaption").first).to_contain_text("latest 97.5%", timeout=15_000)
     assert tagged_canvases(page) == marked, "a refresh must update the charts in place"
-    assert not errors, errors
 
 
-def test_idle_refreshes_are_conditional_and_cheap_with_30_days(product, page, metrics):
+def test_idle_refreshes_are_conditional_and_cheap_with_30_days(product, signed_in_page, metrics):
     now = int(time.time() * 1000)
     seed(product, now)
+    page = signed_in_page("viewer", "/#/")  # the Overview reads no metrics
     calls = metrics_requests(page)
-    page.goto(product.base_url + "/#/hosts?host=web-1&kind=vm&range=30d")
+    page.goto(product.base_url + "/#/hosts?host=web-1&kind=vm&range=30d")  # the same document
     expect(page.get_by_test_id("host-charts").locator("figcaption").first).to_contain_text("latest")
     page.evaluate("""() => {
         window.__longTasks = [];
@@ -242,8 +240,8 @@ def test_idle_refreshes_are_conditional_and_cheap_with_30_days(product, page, me
     metrics["hosts: long tasks while refreshing 30 days"] = len(long_tasks)
 
 
-def test_no_hosts_yet_says_how_to_start_the_agent(product, page):
-    page.goto(product.base_url + "/#/hosts")
+def test_no_hosts_yet_says_how_to_start_the_agent(product, signed_in_page):
+    page = signed_in_page("viewer", "/#/hosts")
     empty = page.get_by_test_id("hosts-empty")
     expect(empty).to_contain_text("No hosts yet")
     command = empty.locator("pre").inner_text()
@@ -256,15 +254,15 @@ def test_no_hosts_yet_says_how_to_start_the_agent(product, page):
     expect(card(page, "first-box")).to_be_visible()
 
 
-def test_unknown_host_says_so(product, page):
+def test_unknown_host_says_so(product, signed_in_page):
     seed(product, int(time.time() * 1000))
-    page.goto(product.base_url + "/#/hosts?host=nowhere&kind=vm")
+    page = signed_in_page("viewer", "/#/hosts?host=nowhere&kind=vm")
     expect(page.get_by_test_id("host-unknown")).to_contain_text("No machine named nowhere has sent a sample")
 
 
 @pytest.mark.skipif(not AGENT.exists(), reason="missionctl-agent is not installed in .venv "
                     "(.venv/bin/pip install -e collectors)")
-def test_the_agent_on_this_machine_shows_on_the_hosts_page(product, page, tmp_path):
+def test_the_agent_on_this_machine_shows_on_the_hosts_page(product, signed_in_page, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIONCTL_AGENT_")}
     env["MISSIONCTL_AGENT_API_KEY"] = metrics_key(product) or "e2e-unchecked-key"
     cmd = [str(AGENT), "--url", product.base_url, "--once", "--buffer-path", str(tmp_path / "buffer.sqlite3"),
@@ -277,7 +275,7 @@ def test_the_agent_on_this_machine_shows_on_the_hosts_page(product, page, tmp_pa
     assert {(me, "vm"), ("mission-control", "webapp")} <= arrived, (
         f"the agent's samples did not arrive (hosts: {sorted(arrived)}); its log:\n{run.stderr[-3000:]}")
 
-    page.goto(product.base_url + "/#/hosts")
+    page = signed_in_page("viewer", "/#/hosts")
     mine = card(page, me)
     expect(mine.get_by_test_id("host-status")).to_have_text("Online")
     expect(mine.get_by_role("link", name=me)).to_be_visible()

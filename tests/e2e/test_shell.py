@@ -43,11 +43,13 @@ def seed(product):
     ])
 
 
-def test_phone_width_has_no_horizontal_scroll_and_a_working_menu(product, new_context):
+def test_phone_width_has_no_horizontal_scroll_and_a_working_menu(product, signed_in_page):
     seed(product)  # long names and a large amount: the worst case for a narrow screen
-    page = new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
-    page.goto(product.base_url + "/")
+    page = signed_in_page("viewer", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     expect(page.get_by_test_id("kpi-revenue")).not_to_have_text("")
+    # Who is signed in stays on screen at phone width, with the way out.
+    expect(page.get_by_test_id("user-name")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_test_id("products-table")).to_be_visible()
     page.wait_for_timeout(300)  # let the chart settle at its width
     assert no_horizontal_scroll(page), page.evaluate(
@@ -67,9 +69,8 @@ def test_phone_width_has_no_horizontal_scroll_and_a_working_menu(product, new_co
     assert no_horizontal_scroll(page)
 
 
-def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, new_context):
-    page = new_context(color_scheme="dark").new_page()
-    page.goto(product.base_url + "/")
+def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, signed_in_page, complete_sign_in):
+    page = signed_in_page("viewer", color_scheme="dark")
     expect(page.get_by_test_id("kpi-orders")).to_have_text("0")
 
     def colours():
@@ -93,7 +94,8 @@ def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, new_c
     light = colours()
     assert light["theme"] == "light" and luminance(light["bg"]) > 0.8, light
     assert contrast(light["card"], light["cardText"]) >= 7, light
-    page.reload()
+    page.reload()  # tokens live in memory: a reload signs in again
+    complete_sign_in(page, "viewer")
     expect(page.get_by_test_id("kpi-orders")).to_have_text("0")
     assert colours()["theme"] == "light"
     assert page.evaluate("localStorage.getItem('mc.theme')") == "light"
@@ -104,7 +106,7 @@ def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, new_c
     assert page.evaluate("localStorage.getItem('mc.theme')") is None
 
 
-def test_changes_carry_arrows_and_words_not_only_colour(product, page):
+def test_changes_carry_arrows_and_words_not_only_colour(product, signed_in_page):
     now = int(time.time() * 1000)
     product.ingest_purchases([
         {"orderId": "a", "productId": "p", "productName": "P", "amount": 1000, "currency": "USD",
@@ -112,7 +114,7 @@ def test_changes_carry_arrows_and_words_not_only_colour(product, page):
         {"orderId": "b", "productId": "p", "productName": "P", "amount": 5000, "currency": "USD",
          "userId": "u", "sessionId": "s2", "timestamp": now - 30 * 3_600_000},
     ])
-    page.goto(product.base_url + "/")
+    page = signed_in_page("viewer")
     change = page.get_by_test_id("kpi-revenue-change")
     expect(change).to_contain_text("▼")
     expect(change).to_contain_text("−80.0%")
@@ -120,8 +122,8 @@ def test_changes_carry_arrows_and_words_not_only_colour(product, page):
     expect(change.locator(".sr-only")).to_have_text("down 80.0% from the previous 24 hours ($50.00)")
 
 
-def test_keyboard_reaches_everything_with_a_visible_focus(product, page):
-    page.goto(product.base_url + "/")
+def test_keyboard_reaches_everything_with_a_visible_focus(product, signed_in_page):
+    page = signed_in_page("viewer")
     expect(page.get_by_test_id("kpi-orders")).to_have_text("0")
 
     page.keyboard.press("Tab")
@@ -149,8 +151,9 @@ def test_keyboard_reaches_everything_with_a_visible_focus(product, page):
             continue
         seen.add(info["label"])
         assert info["outline"] != "none" and info["width"] >= 2, info
-    for name in ("Overview", "Alerts", "Settings"):
+    for name in ("Overview", "Alerts", "Sign out"):
         assert any(name in label for label in seen), seen
+    assert not any("Settings" in label for label in seen), "a viewer is not offered Settings"
 
     # Arrow keys move between periods once the switch has focus.
     radio = page.get_by_role("radio", name="last 24 hours")
@@ -159,7 +162,8 @@ def test_keyboard_reaches_everything_with_a_visible_focus(product, page):
     expect(page.get_by_role("radio", name="last 7 days")).to_be_checked()
 
 
-def test_every_console_has_its_own_url_and_says_what_is_not_built(product, page):
+def test_every_console_has_its_own_url_and_says_what_is_not_built(product, signed_in_page):
+    page = signed_in_page("admin")  # Settings is the admin's
     for name in CONSOLES:
         page.goto(f"{product.base_url}/#/{name.lower()}")
         expect(page.get_by_role("heading", level=1)).to_have_text(name)

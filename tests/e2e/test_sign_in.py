@@ -1,0 +1,171 @@
+"""Signing in, in a real browser against the real product: a signed-out browser gets the sign-in
+page and no data; a demo user signs in through the runner's sign-in page (authorization code
+flow with PKCE) and lands where they were going, with their name and role on screen; what their
+role may not do is not offered; tokens stay in memory and are renewed before they expire; signing
+out returns to the sign-in page."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def seed(product) -> None:
+    now = int(time.time() * 1000)
+    product.ingest_purchases([
+        {"orderId": f"o-{i}", "productId": "p", "productName": "Pro plan", "amount": 1999, "currency": "USD",
+         "userId": f"u-{i}", "sessionId": f"s-{i}", "timestamp": now - i * 60_000} for i in range(3)])
+
+
+def api_requests(page) -> list[dict]:
+    """Every request the page makes to the API, with its Authorization header."""
+    seen: list[dict] = []
+    page.on("request", lambda r: "/api/" in r.url and seen.append(
+        {"url": r.url, "authorization": r.headers.get("authorization")}))
+    return seen
+
+
+def storage_of(page) -> dict:
+    return page.evaluate("() => ({local: {...localStorage}, session: {...sessionStorage}})")
+
+
+def test_a_signed_out_browser_gets_the_sign_in_page_and_no_data(product, page):
+    seed(product)  # there is data to leak
+    calls = api_requests(page)
+    page.goto(product.base_url + "/#/hosts")
+
+    # The SPA sends it straight to the sign-in page: PKCE S256, exact redirect URI, a state.
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    query = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    assert query["response_type"] == "code" and query["code_challenge_method"] == "S256", query
+    assert query["redirect_uri"] == product.base_url + "/", query
+    assert query["client_id"] == "mission-control-spa", query
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", query["code_challenge"]) and len(query["state"]) >= 32, query
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Mission Control")
+    for name in ("Vera Viewer", "Omar Operator", "Ada Admin"):
+        expect(page.get_by_role("button", name=re.compile(name))).to_be_visible()
+
+    # Nothing of the dashboard, and not one API call was made without a sign-in.
+    expect(page.get_by_test_id("kpis")).to_have_count(0)
+    assert "$" not in page.locator("body").inner_text()
+    assert calls == [], calls
+    # Only the round trip's state is kept (this tab's sessionStorage), never a token.
+    kept = storage_of(page)
+    assert list(kept["session"]) == ["mc.auth.pending"] and kept["local"] == {}, kept
+    pending = json.loads(kept["session"]["mc.auth.pending"])
+    assert pending["state"] == query["state"] and pending["returnTo"] == "#/hosts", pending
+    assert pending["verifier"] not in page.url  # only its S256 challenge travels
+
+
+def test_a_viewer_signs_in_through_the_sign_in_page_and_sees_the_overview(product, page):
+    seed(product)
+    calls = api_requests(page)
+    page.goto(product.base_url + "/#/?period=7d")
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    page.get_by_role("button", name=re.compile("Vera Viewer")).click()
+
+    # Back on the Overview it was going to, with the code and state gone from the address bar.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    assert page.url == product.base_url + "/#/?period=7d", page.url
+    expect(page.get_by_role("radio", name="last 7 days")).to_be_checked()
+    expect(page.get_by_test_id("kpi-orders")).to_have_text("3")
+
+    # Who is signed in, and their role.
+    expect(page.get_by_test_id("user-name")).to_have_text("Vera Viewer")
+    expect(page.get_by_test_id("user-role")).to_have_text("viewer")
+    expect(page.get_by_test_id("signed-in-user")).to_contain_text("Signed in as Vera Viewer, role viewer")
+
+    # Every API call carried the access token; it is kept in memory only.
+    assert calls and all(c["authorization"] and c["authorization"].startswith("Bearer ey") for c in calls), calls
+    token = calls[0]["authorization"].removeprefix("Bearer ")
+    kept = storage_of(page)
+    assert kept["session"] == {}, kept  # the PKCE round trip's state is gone too
+    assert token not in str(kept) and "eyJ" not in str(kept), kept
+    # The browser history holds no code: the callback entry was replaced.
+    assert "code=" not in page.evaluate("location.href")
+
+
+def test_a_viewer_is_not_offered_what_only_admins_may_do(product, signed_in_page):
+    viewer = signed_in_page("viewer")
+    nav = viewer.get_by_role("navigation", name="Consoles")
+    expect(nav.get_by_role("link", name=re.compile(r"^Hosts\b"))).to_be_visible()
+    expect(nav.get_by_role("link", name=re.compile(r"^Settings\b"))).to_have_count(0)
+    # A typed URL says whose page it is instead of showing it.
+    viewer.goto(product.base_url + "/#/settings")
+    expect(viewer.get_by_test_id("forbidden")).to_contain_text("Settings is for the admin role; you are signed in as viewer")
+    expect(viewer.locator("main")).not_to_contain_text("Coming soon")
+    # The empty store's key advice fits the role.
+    viewer.goto(product.base_url + "/#/")
+    expect(viewer.get_by_test_id("ask-admin-for-key")).to_be_visible()
+
+    admin = signed_in_page("admin")
+    expect(admin.get_by_test_id("user-name")).to_have_text("Ada Admin")
+    expect(admin.get_by_test_id("user-role")).to_have_text("admin")
+    admin.get_by_role("navigation", name="Consoles").get_by_role("link", name=re.compile(r"^Settings\b")).click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Settings")
+    expect(admin.get_by_test_id("forbidden")).to_have_count(0)
+    admin.goto(product.base_url + "/#/")
+    expect(admin.get_by_test_id("make-a-key")).to_contain_text("missionctl apikey create --scope ingest:business")
+
+
+def test_sign_out_returns_to_the_sign_in_page_and_shows_no_data(product, signed_in_page):
+    seed(product)
+    page = signed_in_page("operator")
+    expect(page.get_by_test_id("user-role")).to_have_text("operator")
+    expect(page.get_by_test_id("kpi-orders")).to_have_text("3")
+
+    page.get_by_role("button", name="Sign out").click()
+    screen = page.get_by_test_id("sign-in")
+    expect(screen).to_contain_text("You are signed out")
+    expect(page.get_by_test_id("kpis")).to_have_count(0)
+    expect(page.get_by_test_id("signed-in-user")).to_have_count(0)
+    assert page.title() == "Sign in · Mission Control"
+
+    # Nothing polls any more, and a reload stays signed out (no silent way back in).
+    calls = api_requests(page)
+    page.wait_for_timeout(6000)
+    assert calls == [], calls
+    page.reload()
+    expect(page.get_by_test_id("signed-out")).to_be_visible()
+    assert urlsplit(page.url).path == "/" and "/auth/" not in page.url
+
+    # Signing in again goes through the sign-in page, as anyone.
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    page.get_by_role("button", name=re.compile("Vera Viewer")).click()
+    expect(page.get_by_test_id("user-role")).to_have_text("viewer")
+    expect(page.get_by_test_id("kpi-orders")).to_have_text("3")
+
+
+def test_tokens_are_renewed_silently_before_they_expire(product, new_context, page_errors, complete_sign_in):
+    page = page_errors(new_context().new_page())
+    page.clock.install()  # the page's timers and clock, so 14 minutes pass in a moment
+    token_calls: list[dict] = []
+    page.on("requestfinished", lambda r: r.url.endswith("/auth/token") and token_calls.append(
+        {"grant": parse_qs(r.post_data or "").get("grant_type", [""])[0], "status": r.response().status}))
+    calls = api_requests(page)
+    page.goto(product.base_url + "/")
+    complete_sign_in(page, "viewer")
+    expect(page.get_by_test_id("kpi-orders")).to_have_text("0")
+    assert [c["grant"] for c in token_calls] == ["authorization_code"], token_calls
+    first = calls[-1]["authorization"]
+
+    # 14.5 minutes on: the 15-minute token is renewed with the refresh token, on the page as it is.
+    page.clock.fast_forward("14:30")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(token_calls) < 2:
+        page.wait_for_timeout(100)
+    assert [(c["grant"], c["status"]) for c in token_calls] == [("authorization_code", 200), ("refresh_token", 200)]
+    page.clock.fast_forward("00:06")  # the next refresh of the Overview
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and calls[-1]["authorization"] == first:
+        page.wait_for_timeout(100)
+    assert calls[-1]["authorization"] != first, "requests after the renewal must carry the new token"
+    expect(page.get_by_test_id("user-role")).to_have_text("viewer")  # never sent back to sign in
+    assert "/auth/" not in page.url
