@@ -121,7 +121,11 @@ def configure_sign_in(base_url: str) -> str:
     os.environ.setdefault("AUTH_CLIENT_ID", DEFAULT_CLIENT_ID)
     os.environ.setdefault("AUTH_TOKEN_USE", "access,id")
     # The SPA as served here, and Vite's dev server (npm run dev) on its default port.
-    os.environ.setdefault("CORS_ORIGINS", f"{base_url},http://127.0.0.1:5173,http://localhost:5173")
+    # Both names of this machine, so http://localhost:PORT/ signs in as well as 127.0.0.1.
+    port = base_url.rsplit(":", 1)[1]
+    origins = dict.fromkeys([base_url, f"http://127.0.0.1:{port}", f"http://localhost:{port}",
+                             "http://127.0.0.1:5173", "http://localhost:5173"])
+    os.environ.setdefault("CORS_ORIGINS", ",".join(origins))
     from ..config import auth_settings
     config = auth_settings()
     load_or_create_signing_key(config.data_dir)
