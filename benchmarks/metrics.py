@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import ROOT, client_on, open_engine
+from benchmarks.run import client_on, engine_workdir, open_engine
 
 DAY = 86_400_000
 
@@ -79,20 +77,9 @@ def main() -> int:
     parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
     parser.add_argument("--samples", type=int, default=20_000)
     args = parser.parse_args()
-    local = None
-    if args.engine == "dynamodb":
-        sys.path.insert(0, str(ROOT / "tests"))
-        import dynamodb_local
-        local = dynamodb_local.start()
-        os.environ.update(AWS_ENDPOINT_URL_DYNAMODB=local.endpoint, AWS_ACCESS_KEY_ID="local",
-                          AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            report = {"engine": args.engine, "ingest": ingest_ratio(args.engine, Path(tmp), args.samples),
-                      "query": query_cost(args.engine, Path(tmp))}
-    finally:
-        if local is not None:
-            local.stop()
+    with engine_workdir(args.engine) as workdir:
+        report = {"engine": args.engine, "ingest": ingest_ratio(args.engine, workdir, args.samples),
+                  "query": query_cost(args.engine, workdir)}
     print(json.dumps(report, indent=2))
     return 0
 

@@ -7,6 +7,7 @@ run, so a busy machine shifts both sides alike. Never run as tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -114,15 +115,11 @@ def kpi_latency(engine: str, workdir: Path, sizes: list[int]) -> dict:
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--sizes", default="1000,100000,1000000",
-                        help="numbers of stored events to time /api/kpis with")
-    args = parser.parse_args()
+@contextlib.contextmanager
+def engine_workdir(engine: str):
+    """A scratch directory, and for DynamoDB a DynamoDB Local started for the run (and stopped)."""
     local = None
-    if args.engine == "dynamodb":
+    if engine == "dynamodb":
         sys.path.insert(0, str(ROOT / "tests"))
         import dynamodb_local
         local = dynamodb_local.start()
@@ -130,15 +127,24 @@ def main() -> int:
                           AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            workdir = Path(tmp)
-            report = {"engine": args.engine,
-                      "ingest": ingest_ratio(args.engine, workdir, args.events),
-                      "store_requests_per_event": requests_per_event(args.engine, workdir),
-                      "kpis": kpi_latency(args.engine, workdir,
-                                          [int(n) for n in args.sizes.split(",")])}
+            yield Path(tmp)
     finally:
         if local is not None:
             local.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--sizes", default="1000,100000,1000000",
+                        help="numbers of stored events to time /api/kpis with")
+    args = parser.parse_args()
+    with engine_workdir(args.engine) as workdir:
+        report = {"engine": args.engine,
+                  "ingest": ingest_ratio(args.engine, workdir, args.events),
+                  "store_requests_per_event": requests_per_event(args.engine, workdir),
+                  "kpis": kpi_latency(args.engine, workdir, [int(n) for n in args.sizes.split(",")])}
     print(json.dumps(report, indent=2))
     return 0
 

@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { isolatedPoints, summarize, toAligned, type Grid, type RangeDef } from "../lib/metricSeries";
 import type { Theme } from "../lib/theme";
+import { dtf } from "../lib/format";
 
 export interface ChartSeries {
   /** seriesKey(host, kind, metric) */
@@ -40,20 +41,6 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 }
 
-const dtfCache = new Map<string, Intl.DateTimeFormat>();
-function dtf(locale: string | undefined, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale ?? ""}|${JSON.stringify(opts)}`;
-  let f = dtfCache.get(key);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat(locale, opts);
-    } catch {
-      f = new Intl.DateTimeFormat(locale, { ...opts, timeZone: "UTC" });
-    }
-    dtfCache.set(key, f);
-  }
-  return f;
-}
 
 /** Axis tick labels in the team time zone: times for short ranges, dates for long ones. */
 function tickFormatter(timeZone: string, locale: string | undefined) {

@@ -1,17 +1,7 @@
 // Formatting of host and web-app metric values (units from docs/metrics.md). Pure functions;
 // the locale is an explicit argument, like lib/format.ts.
 
-const nfCache = new Map<string, Intl.NumberFormat>();
-
-function nf(locale: string | undefined, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
-  const key = `${locale ?? ""}|${JSON.stringify(opts)}`;
-  let f = nfCache.get(key);
-  if (!f) {
-    f = new Intl.NumberFormat(locale, opts);
-    nfCache.set(key, f);
-  }
-  return f;
-}
+import { nf } from "./format";
 
 const DASH = "–";
 
