@@ -47,17 +47,18 @@ def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
             "api_vs_raw": round(raw_s / api_s, 3), "store_requests_per_sample_batch_500": round(per_sample, 3)}
 
 
-def query_cost(engine: str, workdir: Path) -> dict:
-    """/api/metrics for 1 hour vs 30 days of one host sampled every 10 s (259,200 samples)."""
+def query_cost(engine: str, workdir: Path, days: int = 30) -> dict:
+    """/api/metrics for 1 hour vs ``days`` days of one host sampled every 10 s (30 days:
+    259,200 samples)."""
     store = open_engine(engine, workdir, "mq")
     now = int(time.time() * 1000)
     with client_on(store) as client:
-        data = samples(30 * DAY // 10_000, hosts=1, start_ms=now - 30 * DAY)
+        data = samples(days * DAY // 10_000, hosts=1, start_ms=now - days * DAY)
         for i in range(0, len(data), 500):
             assert client.http.post("/api/metrics", headers={"content-type": "application/json"},
                                     body=json.dumps(data[i:i + 500])).status_code == 200
         out = {}
-        for label, span in (("1h", 3_600_000), ("30d", 30 * DAY)):
+        for label, span in (("1h", 3_600_000), (f"{days}d", days * DAY)):
             timings, reqs = [], []
             for _ in range(30):
                 before, started = store.request_count, time.perf_counter()
@@ -68,7 +69,7 @@ def query_cost(engine: str, workdir: Path) -> dict:
             points = len(json.loads(reply.body)["series"][0]["t"])
             out[label] = {"median_ms": round(statistics.median(timings) * 1000, 2),
                           "store_requests": max(reqs), "points": points}
-        out["30d_vs_1h"] = round(out["30d"]["median_ms"] / out["1h"]["median_ms"], 2)
+        out[f"{days}d_vs_1h"] = round(out[f"{days}d"]["median_ms"] / out["1h"]["median_ms"], 2)
     return out
 
 
@@ -76,10 +77,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
     parser.add_argument("--samples", type=int, default=20_000)
+    parser.add_argument("--query-days", type=int, default=30, help="days of one host to query")
     args = parser.parse_args()
     with engine_workdir(args.engine) as workdir:
         report = {"engine": args.engine, "ingest": ingest_ratio(args.engine, workdir, args.samples),
-                  "query": query_cost(args.engine, workdir)}
+                  "query": query_cost(args.engine, workdir, args.query_days)}
     print(json.dumps(report, indent=2))
     return 0
 
