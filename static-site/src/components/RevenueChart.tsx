@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { followContainerWidth } from "../lib/plotWidth";
 import type { RevenueDay } from "../api/types";
 import { currencyDigits, formatDay, formatMoney, formatMoneyCompact, minorToMajor } from "../lib/format";
 import type { Theme } from "../lib/theme";
@@ -118,14 +119,9 @@ export function RevenueChart({ days, currency, locale, theme }: Props) {
     const u = new uPlot(opts, toData(latest.current.days), el);
     plot.current = u;
 
-    const ro = new ResizeObserver(() => {
-      const w = Math.max(200, el.clientWidth);
-      if (w !== u.width) u.setSize({ width: w, height: HEIGHT });
-    });
-    ro.observe(el);
+    const stop = followContainerWidth(u, el, 200, HEIGHT);
     return () => {
-      ro.disconnect();
-      u.destroy();
+      stop();
       plot.current = null;
     };
   }, []);

@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { followContainerWidth } from "../lib/plotWidth";
 import { isolatedPoints, summarize, toAligned, type Grid, type RangeDef } from "../lib/metricSeries";
 import type { Theme } from "../lib/theme";
 import { dtf } from "../lib/format";
@@ -201,14 +202,9 @@ export function TimeChart(props: Props) {
     const u = new uPlot(opts, data(), el);
     plot.current = u;
 
-    const ro = new ResizeObserver(() => {
-      const w = Math.max(120, el.clientWidth);
-      if (w !== u.width) u.setSize({ width: w, height: HEIGHT });
-    });
-    ro.observe(el);
+    const stop = followContainerWidth(u, el, 120, HEIGHT);
     return () => {
-      ro.disconnect();
-      u.destroy();
+      stop();
       plot.current = null;
     };
   }, [structure]);
