@@ -47,6 +47,21 @@ def _live(ttl: Any, now_s: int) -> bool:
     return ttl is None or ttl > now_s
 
 
+def _enable_wal(conn: sqlite3.Connection, attempts: int = 200) -> None:
+    """Switch the file to WAL (persistent, so only its first opener really changes it).
+
+    SQLite does not call the busy handler for this switch: when several processes open a new
+    file at once, all but one get "database is locked" at once. Retry, briefly, instead."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteStore:
     """:class:`~chalicelib.storage.interface.Store` on a SQLite file."""
 
@@ -66,7 +81,7 @@ class SqliteStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
