@@ -11,7 +11,7 @@ from ..errors import Busy, InvalidInput
 from ..storage import MAX_TRANSACTION_OPS, TransactionCancelled
 from .models import EVENT_MODELS, MAX_BATCH, BusinessEvent, CustomEvent, Purchase
 from .repository import BusinessRepository, ChunkWrite, feature_key, session_key, user_key
-from .rollup import ActiveDays, RollupDelta, SessionSpan, active_day, event_counters, \
+from .rollup import ActiveDays, RollupDelta, active_day, event_counters, \
     extend_session, mark_active
 
 FUTURE_TOLERANCE_MS = 5 * 60_000

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..storage import Increment, Item, Put, Store, TransactionCancelled, VersionedPut
-from .models import BusinessEvent, CustomEvent, Purchase
+from ..storage import Increment, Item, Put, Store, VersionedPut
+from .models import BusinessEvent, Purchase
 from .rollup import ActiveDays, CounterKey, RollupDelta, SessionSpan
 
 
@@ -156,6 +156,3 @@ class BusinessRepository:
         return self.store.query("stats", f"stat#{stat}", sk_min=first_day, sk_max=last_day,
                                 newest_first=False, limit=400).items
 
-
-__all__ = ["BusinessRepository", "ChunkWrite", "TransactionCancelled", "user_key",
-           "feature_key", "session_key", "CustomEvent"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from ..timebuckets import DAY_MS, HOUR_MS, bucket_start, day_start_of_date, local_date
+from ..timebuckets import DAY_MS, bucket_start, day_start_of_date, local_date
 from .models import BusinessEvent, CustomEvent, PageView, Purchase
 
 #: A user's active days are remembered this long, so a late event within it is still exact.
@@ -147,8 +147,3 @@ def event_counters(event: BusinessEvent, tz: str) -> RollupDelta:
 def active_day(event: BusinessEvent, tz: str) -> str:
     return local_date(event.timestamp, tz)
 
-
-__all__ = [
-    "ActiveDays", "CounterKey", "RollupDelta", "SessionSpan", "event_counters", "extend_session",
-    "mark_active", "active_day", "bucket_retention_ms", "HOUR_MS", "DAY_MS",
-]

@@ -266,7 +266,7 @@ class SqliteStore:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         part, sort = ("gsi1pk", "gsi1sk") if index else ("pk", "sk")
-        where, params = [f"tbl=?", f"{part}=?"], [table, pk]
+        where, params = ["tbl=?", f"{part}=?"], [table, pk]
         if sk_min is not None:
             where.append(f"{sort}>=?")
             params.append(sk_min)

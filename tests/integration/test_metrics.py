@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.metrics import repository
 from chalicelib.metrics.ingest import SampleWriteFailed, record_samples
 from chalicelib.metrics.models import MetricSample
 from chalicelib.metrics.stream import consume_records
