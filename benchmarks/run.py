@@ -29,6 +29,14 @@ def purchases(n: int, start: int = 0, now_ms: int | None = None) -> list[dict]:
             for i in range(start, start + n)]
 
 
+def live_purchases(n: int, start: int = 0, now_ms: int | None = None) -> list[dict]:
+    """Purchases as a live shop sends them: every one within the last 10 minutes, from
+    20,000 users, three to a session."""
+    now_ms = now_ms or int(time.time() * 1000)
+    return [{**event, "timestamp": now_ms - (i * 7_919) % 600_000}
+            for i, event in enumerate(purchases(n, start, now_ms), start)]
+
+
 def open_engine(engine: str, workdir: Path, name: str):
     if engine == "sqlite":
         from chalicelib.storage.sqlite_engine import SqliteStore
