@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 from .interface import (  # noqa: F401  (the package's public names)
-    AlreadyExists, Change, ChangeBatch, Delete, Increment, InvalidCursor, Item, Op, Page, Put,
+    AlreadyExists, Change, ChangeBatch, Delete, GroupCancelled, Increment, InvalidCursor, Item, Op, Page, Put,
     Store, StorageError, TransactionCancelled, VersionConflict, VersionedPut,
     MAX_TRANSACTION_OPS,
 )

@@ -27,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .interface import (
-    AlreadyExists, Change, ChangeBatch, Delete, Increment, InvalidCursor, Item, Op, Page, Put,
+    AlreadyExists, Change, ChangeBatch, Delete, GroupCancelled, Increment, InvalidCursor, Item, Op, Page, Put,
     StorageError, TransactionCancelled, VersionConflict, VersionedPut, check_item, check_ops,
     decode_cursor, encode_cursor,
 )
@@ -477,11 +477,7 @@ class DynamoStore:
         An Increment carries a liveness guard of its own (not a caller's condition): when it
         fails, the item is expired, and the retry replaces it with a fresh counter instead.
         """
-        check_ops(ops)
-        for op in ops:
-            self._name(op.table)  # unknown tables fail before any request
-            if isinstance(op, (Put, VersionedPut)):
-                check_item(op.item)
+        self._check_ops(ops)
         replace: set[int] = set()  # Increments whose target is expired
         for attempt in range(_ATTEMPTS):
             now = _now_s()
@@ -527,8 +523,30 @@ class DynamoStore:
             return {"Update": {"TableName": name, "Key": _key(op.pk, op.sk),
                                **self._increment_update(op, now)}}
         if isinstance(op, Delete):
-            return {"Delete": {"TableName": name, "Key": _key(op.pk, op.sk)}}
+            delete: dict[str, Any] = {"TableName": name, "Key": _key(op.pk, op.sk)}
+            if op.must_exist:
+                delete.update(ConditionExpression=f"attribute_exists(#pk) AND {_LIVE}",
+                              ExpressionAttributeNames={"#pk": "pk", "#ttl": "ttl"},
+                              ExpressionAttributeValues={":now": {"N": str(now)}})
+            return {"Delete": delete}
         raise TypeError(f"not a storage op: {op!r}")
+
+    def _check_ops(self, ops: Sequence[Op]) -> None:
+        check_ops(ops)
+        for op in ops:
+            self._name(op.table)  # unknown tables fail before any request
+            if isinstance(op, (Put, VersionedPut)):
+                check_item(op.item)
+
+    def transact_groups(self, groups: Sequence[Sequence[Op]]) -> None:
+        """One TransactWriteItems per group, in order (DynamoDB has nothing larger)."""
+        for ops in groups:
+            self._check_ops(ops)  # every group, before the first request
+        for g, ops in enumerate(groups):
+            try:
+                self.transact(ops)
+            except TransactionCancelled as cancelled:
+                raise GroupCancelled(g, cancelled.failed) from None
 
     def batch_put(self, table: str, items: Sequence[Item]) -> None:
         """BatchWriteItem, 25 items a request; what DynamoDB leaves unprocessed (throttling,

@@ -50,6 +50,16 @@ class TransactionCancelled(StorageError):
         self.failed = list(failed)
 
 
+class GroupCancelled(TransactionCancelled):
+    """A condition in group ``group`` of :meth:`Store.transact_groups` failed: the groups
+    before it are written, nothing of it or of those after it is. ``failed`` indexes its ops."""
+
+    def __init__(self, group: int, failed: Sequence[int]):
+        super().__init__(failed)
+        self.group = group
+        self.args = (f"group {group} cancelled: conditions failed at {list(failed)}",)
+
+
 class InvalidCursor(StorageError):
     """A pagination cursor that is malformed or belongs to another query."""
 
@@ -93,9 +103,13 @@ class VersionedPut:
 
 @dataclass(frozen=True)
 class Delete:
+    """Remove the item; with ``must_exist`` only if a live item has the key (so that two
+    writers racing to consume the same item cannot both succeed)."""
+
     table: str
     pk: str
     sk: str
+    must_exist: bool = False
 
 
 Op = Union[Put, Increment, VersionedPut, Delete]
@@ -160,6 +174,16 @@ class Store(Protocol):
         """All ops or none (at most :data:`MAX_TRANSACTION_OPS`, each item at most once).
 
         Raises :class:`TransactionCancelled` naming the ops whose conditions failed.
+        """
+
+    def transact_groups(self, groups: Sequence[Sequence[Op]]) -> None:
+        """Write groups of ops in order, each all-or-nothing exactly as :meth:`transact`.
+
+        When a condition of group ``g`` fails, the groups before it stay written, nothing of
+        ``g`` or after it is, and :class:`GroupCancelled` names ``g`` and its failed ops. An
+        engine may commit every group at once (SQLite does, in one database transaction);
+        none writes less atomically than one transaction per group, so callers plan for
+        DynamoDB's guarantee.
         """
 
     def batch_put(self, table: str, items: Sequence[Item]) -> None:

@@ -17,9 +17,9 @@ from typing import Any, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from .interface import (
-    AlreadyExists, Change, ChangeBatch, Delete, Increment, Item, Op, Page, Put,
+    AlreadyExists, Change, ChangeBatch, Delete, GroupCancelled, Increment, Item, Op, Page, Put,
     TransactionCancelled, VersionConflict, VersionedPut, check_item, check_ops,
-    decode_cursor, encode_cursor,
+    decode_cursor, encode_cursor, op_key,
 )
 from .tables import TABLES
 
@@ -45,6 +45,19 @@ def _now_s() -> int:
 
 def _live(ttl: Any, now_s: int) -> bool:
     return ttl is None or ttl > now_s
+
+
+def _condition_holds(op: Op, current: Item | None) -> bool:
+    """Whether ``op``'s condition holds against the stored item (None: absent or expired)."""
+    if isinstance(op, Put) and op.if_absent:
+        return current is None
+    if isinstance(op, VersionedPut):
+        if op.expected_version is None:
+            return current is None
+        return current is not None and current.get("version") == op.expected_version
+    if isinstance(op, Delete) and op.must_exist:
+        return current is not None
+    return True
 
 
 def _enable_wal(conn: sqlite3.Connection, attempts: int = 200) -> None:
@@ -133,8 +146,8 @@ class SqliteStore:
         self._log(conn, table, "MODIFY" if old is not None else "INSERT", item["pk"], item["sk"],
                   item, old)
 
-    def _delete_item(self, conn: sqlite3.Connection, table: str, pk: str, sk: str) -> None:
-        old = self._read(conn, table, pk, sk)
+    def _delete_item(self, conn: sqlite3.Connection, table: str, pk: str, sk: str,
+                     old: Item | None) -> None:
         conn.execute("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", (table, pk, sk))
         if old is not None:
             self._log(conn, table, "REMOVE", pk, sk, None, old)
@@ -188,49 +201,67 @@ class SqliteStore:
 
     def increment(self, table: str, pk: str, sk: str, deltas: Mapping[str, int | float],
                   defaults: Mapping[str, Any] | None = None) -> Item:
+        op = Increment(self._table(table), pk, sk, dict(deltas), dict(defaults or {}))
         with self._write() as conn:
-            return self._apply(conn, Increment(table, pk, sk, dict(deltas), dict(defaults or {})))
+            return self._apply(conn, op, self._read(conn, table, pk, sk))
 
     def delete(self, table: str, pk: str, sk: str) -> None:
         with self._write() as conn:
-            self._delete_item(conn, self._table(table), pk, sk)
+            self._delete_item(conn, self._table(table), pk, sk,
+                              self._read(conn, table, pk, sk))
 
     # -- transactions -----------------------------------------------------------------------
     def transact(self, ops: Sequence[Op]) -> None:
+        self._check_ops(ops)
+        with self._write() as conn:
+            failed = self._transact_in(conn, ops)
+            if failed:
+                raise TransactionCancelled(failed)
+
+    def transact_groups(self, groups: Sequence[Sequence[Op]]) -> None:
+        """Every group in one database transaction and one commit: the groups before a
+        cancelled one are committed, as DynamoDB's separate transactions would leave them."""
+        for ops in groups:
+            self._check_ops(ops)
+        if not groups:
+            return
+        cancelled: GroupCancelled | None = None
+        with self._write() as conn:
+            for g, ops in enumerate(groups):
+                failed = self._transact_in(conn, ops)
+                if failed:  # nothing of this group was applied: conditions come first
+                    cancelled = GroupCancelled(g, failed)
+                    break
+        if cancelled is not None:
+            raise cancelled
+
+    def _check_ops(self, ops: Sequence[Op]) -> None:
         check_ops(ops)
         for op in ops:
             self._table(op.table)
             if isinstance(op, (Put, VersionedPut)):
                 check_item(op.item)
-        with self._write() as conn:
-            failed = [i for i, op in enumerate(ops) if not self._condition_holds(conn, op)]
-            if failed:
-                raise TransactionCancelled(failed)
-            for op in ops:
-                self._apply(conn, op)
 
-    def _condition_holds(self, conn: sqlite3.Connection, op: Op) -> bool:
-        if isinstance(op, Put) and op.if_absent:
-            return self._read(conn, op.table, op.item["pk"], op.item["sk"]) is None
-        if isinstance(op, VersionedPut):
-            current = self._read(conn, op.table, op.item["pk"], op.item["sk"])
-            if op.expected_version is None:
-                return current is None
-            return current is not None and current.get("version") == op.expected_version
-        return True
+    def _transact_in(self, conn: sqlite3.Connection, ops: Sequence[Op]) -> list[int]:
+        """Check every condition, then apply every op; each item is read once. Returns the
+        indices of failed conditions (and then has written nothing)."""
+        current = [self._read(conn, *op_key(op)) for op in ops]
+        failed = [i for i, op in enumerate(ops) if not _condition_holds(op, current[i])]
+        if not failed:
+            for op, old in zip(ops, current):
+                self._apply(conn, op, old)
+        return failed
 
-    def _apply(self, conn: sqlite3.Connection, op: Op) -> Item | None:
+    def _apply(self, conn: sqlite3.Connection, op: Op, old: Item | None) -> Item | None:
+        """Apply ``op`` to the item ``old`` (as stored, None when absent or expired)."""
         if isinstance(op, Put):
-            old = self._read(conn, op.table, op.item["pk"], op.item["sk"])
             self._write_item(conn, op.table, dict(op.item), old)
             return None
         if isinstance(op, VersionedPut):
-            old = self._read(conn, op.table, op.item["pk"], op.item["sk"])
             self._write_item(conn, op.table,
                              {**op.item, "version": (op.expected_version or 0) + 1}, old)
             return None
         if isinstance(op, Increment):
-            old = self._read(conn, op.table, op.pk, op.sk)
             item: Item = dict(old) if old is not None else {"pk": op.pk, "sk": op.sk}
             for name, value in op.defaults.items():
                 item.setdefault(name, value)
@@ -239,7 +270,7 @@ class SqliteStore:
             self._write_item(conn, op.table, item, old)
             return item
         if isinstance(op, Delete):
-            self._delete_item(conn, op.table, op.pk, op.sk)
+            self._delete_item(conn, op.table, op.pk, op.sk, old)
             return None
         raise TypeError(f"not a storage op: {op!r}")
 

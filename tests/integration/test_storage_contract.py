@@ -7,8 +7,8 @@ import time
 import pytest
 
 from chalicelib.storage import (
-    AlreadyExists, Delete, Increment, InvalidCursor, Put, TransactionCancelled, VersionConflict,
-    VersionedPut, MAX_TRANSACTION_OPS,
+    AlreadyExists, Delete, GroupCancelled, Increment, InvalidCursor, Put, TransactionCancelled,
+    VersionConflict, VersionedPut, MAX_TRANSACTION_OPS,
 )
 
 
@@ -154,6 +154,52 @@ def test_transaction_checks_versions_and_deletes(store):
                     Delete("events", "gone", "1")])
     assert store.get("actors", "u", "1")["version"] == 2
     assert store.get("events", "gone", "1") is None
+
+
+def test_a_conditional_delete_consumes_an_item_once(store):
+    store.put("rollups", {"pk": "journal", "sk": "1"})
+    store.transact([Delete("rollups", "journal", "1", must_exist=True),
+                    Increment("rollups", "r", "1", {"n": 5})])
+    with pytest.raises(TransactionCancelled) as raised:
+        store.transact([Delete("rollups", "journal", "1", must_exist=True),
+                        Increment("rollups", "r", "1", {"n": 5})])
+    assert raised.value.failed == [0]
+    assert store.get("rollups", "r", "1")["n"] == 5
+
+
+def test_an_expired_item_cannot_be_consumed(store):
+    store.put("rollups", {"pk": "journal", "sk": "old", "ttl": int(time.time()) - 5})
+    with pytest.raises(TransactionCancelled):
+        store.transact([Delete("rollups", "journal", "old", must_exist=True)])
+
+
+def test_groups_before_a_cancelled_group_stay_written(store):
+    store.put("events", {"pk": "dup", "sk": "1"})
+    groups = [[Put("events", {"pk": "a", "sk": "1"}), Increment("rollups", "r", "1", {"n": 1})],
+              [Put("events", {"pk": "b", "sk": "1"}), Put("events", {"pk": "dup", "sk": "1"})],
+              [Put("events", {"pk": "c", "sk": "1"})]]
+    with pytest.raises(GroupCancelled) as raised:
+        store.transact_groups(groups)
+    assert (raised.value.group, raised.value.failed) == (1, [1])
+    assert isinstance(raised.value, TransactionCancelled)
+    assert store.get("events", "a", "1") is not None and store.get("rollups", "r", "1")["n"] == 1
+    assert store.get("events", "b", "1") is None and store.get("events", "c", "1") is None
+    store.transact_groups([groups[1][:1], groups[2]])
+    assert store.get("events", "b", "1") and store.get("events", "c", "1")
+
+
+def test_a_later_group_sees_what_an_earlier_group_wrote(store):
+    store.transact_groups([[VersionedPut("actors", {"pk": "u", "sk": "s"}, None)],
+                           [VersionedPut("actors", {"pk": "u", "sk": "s", "x": 2}, 1)]])
+    assert store.get("actors", "u", "s")["version"] == 2
+
+
+def test_every_group_is_held_to_the_transaction_limits(store):
+    with pytest.raises(ValueError):
+        store.transact_groups([[Put("events", {"pk": "a", "sk": "1"})],
+                               [Increment("rollups", "r", str(i), {"n": 1})
+                                for i in range(MAX_TRANSACTION_OPS + 1)]])
+    assert store.get("events", "a", "1") is None
 
 
 def test_transactions_refuse_what_dynamodb_refuses(store):
