@@ -54,12 +54,14 @@ def client_on(store):
     return signed_in_client(store)
 
 
-def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
-    """Events/s through the API handler vs raw batched writes of the same event items."""
+def ingest_ratio(engine: str, workdir: Path, n: int, live: bool) -> dict:
+    """Events/s through the API handler vs raw batched writes of the same event items, for
+    live traffic (every event in the last 10 minutes) or a backfill (spread over 29 days)."""
     from chalicelib.business import policy, repository_for
     from chalicelib.business.models import Purchase
-    events = purchases(n)
-    api_store = open_engine(engine, workdir, "api")
+    label = "live" if live else "backfill"
+    events = (live_purchases if live else purchases)(n)
+    api_store = open_engine(engine, workdir, f"api-{label}")
     with client_on(api_store) as client:
         started = time.perf_counter()
         for i in range(0, n, 500):
@@ -67,7 +69,7 @@ def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
                                      body=json.dumps(events[i:i + 500]))
             assert reply.status_code == 200, reply.body
         api_s = time.perf_counter() - started
-    raw_store = open_engine(engine, workdir, "raw")
+    raw_store = open_engine(engine, workdir, f"raw-{label}")
     repo = repository_for(raw_store, policy())
     items = [repo._event_item(Purchase(**e), 0) for e in events]
     started = time.perf_counter()
@@ -77,20 +79,25 @@ def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
             "api_vs_raw": round(raw_s / api_s, 3)}
 
 
-def requests_per_event(engine: str, workdir: Path) -> dict:
+def write_cost(engine: str, workdir: Path) -> dict:
+    """Store requests and DynamoDB write units per event, live purchases, by batch size."""
+    from benchmarks.capacity import CapacityCounter
     from chalicelib.business import policy, repository_for
     from chalicelib.business.ingest import record_events
     from chalicelib.business.models import Purchase
     out = {}
     for size in (1, 25, 500):
-        store = open_engine(engine, workdir, f"req{size}")
+        store = CapacityCounter(open_engine(engine, workdir, f"req{size}"))
         repo = repository_for(store, policy())
-        batches = max(1, 1000 // size)
-        before = store.request_count
+        batches = max(4, 2000 // size)
+        now = int(time.time() * 1000)
         for b in range(batches):
-            record_events(repo, [Purchase(**e) for e in purchases(size, b * size)], policy(),
-                          int(time.time() * 1000))
-        out[f"batch_{size}"] = round((store.request_count - before) / (batches * size), 3)
+            record_events(repo, [Purchase(**e) for e in live_purchases(size, b * size, now)],
+                          policy(), now)
+        n = batches * size
+        out[f"batch_{size}"] = {"store_requests_per_event": round(store.request_count / n, 4),
+                                "write_units_per_event": round(store.write_units / n, 3),
+                                "items_written_per_event": round(store.items_written / n, 3)}
     return out
 
 
@@ -166,8 +173,9 @@ def main() -> int:
     args = parser.parse_args()
     with engine_workdir(args.engine) as workdir:
         report = {"engine": args.engine,
-                  "ingest": ingest_ratio(args.engine, workdir, args.events),
-                  "store_requests_per_event": requests_per_event(args.engine, workdir),
+                  "ingest_live": ingest_ratio(args.engine, workdir, args.events, live=True),
+                  "ingest_backfill": ingest_ratio(args.engine, workdir, args.events, live=False),
+                  "write_cost_live": write_cost(args.engine, workdir),
                   "kpis": kpi_latency(args.engine, workdir, [int(n) for n in args.sizes.split(",")])}
     print(json.dumps(report, indent=2))
     return 0

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..batches import validate_batch
 from ..errors import Busy, InvalidInput
-from ..storage import MAX_TRANSACTION_OPS, TransactionCancelled
+from ..storage import MAX_TRANSACTION_OPS, GroupCancelled
 from .models import EVENT_MODELS, MAX_BATCH, BusinessEvent, CustomEvent, Purchase
-from .repository import BusinessRepository, ChunkWrite, feature_key, session_key, user_key
-from .rollup import ActiveDays, RollupDelta, active_day, event_counters, \
+from .repository import BusinessRepository, Claim, Journal, feature_key, session_key, user_key
+from .rollup import ActiveDays, RollupDelta, SessionSpan, active_day, event_counters, \
     extend_session, mark_active
 
 FUTURE_TOLERANCE_MS = 5 * 60_000
@@ -61,37 +61,112 @@ def record_events(repo: BusinessRepository, events: Sequence[BusinessEvent],
                   policy: IngestPolicy, now_ms: int) -> tuple[int, int]:
     """Store events not stored before; returns (accepted, duplicates).
 
-    Each transaction holds some events, the actor states they move and their aggregated
-    counter increments: all written or none, so a crash never leaves half an event counted.
-    A conflict with a concurrent writer (the same event, or the same user, at once) re-reads
-    the state and plans again; an event found stored meanwhile is a duplicate.
+    Each event is claimed (stored if absent) in the same transaction as the actor states it
+    moves and either its roll-up increments or a journal of them, which the same call then
+    adds to the roll-ups merged with the batch's other journals: a crash never leaves an
+    event half counted, and a journal left by a crash is added by ``add_stale_journals``.
+    A conflict with a concurrent writer (the same event, or the same actor, at once)
+    re-reads what it needs and plans again; an event found stored meanwhile is a duplicate.
+    Costs one read of the actor states and one ``transact_groups`` for a batch that meets
+    no conflict.
     """
     unique: dict[str, BusinessEvent] = {}
     for event in events:
         unique.setdefault(event.key, event)
     duplicates = len(events) - len(unique)
-    stored = repo.stored_event_keys(unique)
-    pending = [e for k, e in unique.items() if k not in stored]
-    duplicates += len(stored)
-    accepted, attempts = 0, 0
+    pending = list(unique.values())
     states = repo.load_states(_actor_keys(pending))
-    while pending:
-        chunk = _plan_chunk(pending, states, policy, repo, now_ms)
-        try:
-            repo.write_chunk(chunk)
-        except TransactionCancelled:
-            attempts += 1
-            if attempts >= _MAX_ATTEMPTS:
-                raise Busy("too many concurrent writes to the same users or events; retry") from None
-            stored = repo.stored_event_keys(e.key for e in chunk.events)
-            duplicates += len(stored)
-            pending = [e for e in pending if e.key not in stored]
-            states = repo.load_states(_actor_keys(pending))
-            continue
-        accepted += len(chunk.events)
-        pending = pending[len(chunk.events):]
-        states.update({k: replace(v, version=(v.version or 0) + 1) for k, v in chunk.states.items()})
-    return accepted, duplicates
+    accepted = 0
+    for _attempt in range(_MAX_ATTEMPTS):
+        claims, journaled = plan_claims(pending, states, policy, repo.bucket_is_kept, now_ms)
+        written = _write_claims(repo, claims, journaled, now_ms)
+        accepted += sum(len(c.events) for c in claims[:written])
+        if written == len(claims):
+            return accepted, duplicates
+        # Another writer got there first: which events are stored now, and the states as
+        # they are now, decide the rest.
+        pending = [e for c in claims[written:] for e in c.events]
+        stored = repo.stored_event_keys(e.key for e in pending)
+        duplicates += len(stored)
+        pending = [e for e in pending if e.key not in stored]
+        if not pending:
+            return accepted, duplicates
+        states = repo.load_states(_actor_keys(pending))
+    raise Busy("too many concurrent writes to the same users or events; retry")
+
+
+def add_stale_journals(repo: BusinessRepository, shards: int, now_ms: int,
+                       min_age_ms: int = 60_000) -> int:
+    """Add the journals that a writer left unadded (it stopped between its claims and their
+    roll-ups) and that are older than ``min_age_ms``; returns how many. Run by the
+    aggregateStats schedule. Racing a live writer is harmless: a journal is consumed once."""
+    journals = repo.stale_journals(shards, now_ms - min_age_ms)
+    _add_journals(repo, journals)
+    return len(journals)
+
+
+def _write_claims(repo: BusinessRepository, claims: list[Claim], journaled: bool,
+                  now_ms: int) -> int:
+    """Write the claims (and add their journals); returns how many claims were written. A
+    store failure part-way adds the journals of the claims already written, then raises."""
+    journals = [repo.journal_for(c, now_ms) for c in claims] if journaled else []
+    groups = [repo.claim_ops(c, now_ms, journals[i] if journaled else None)
+              for i, c in enumerate(claims)]
+    applies = _apply_groups(repo, journals)
+    try:
+        repo.write_groups(groups + applies)
+    except GroupCancelled as cancelled:
+        if cancelled.group < len(claims):
+            _add_journals(repo, journals[:cancelled.group])
+            return cancelled.group
+        _add_journals(repo, repo.live_journals(journals))  # another writer added some
+    except Exception:
+        _add_journals(repo, repo.live_journals(journals), quietly=True)
+        raise
+    return len(claims)
+
+
+def _apply_groups(repo: BusinessRepository, journals: list[Journal]) -> list[list]:
+    """Journals in groups whose consumption and merged increments fit one transaction."""
+    parts = _apply_partition([j.delta.counters.keys() for j in journals])
+    return [repo.apply_ops([journals[i] for i in part]) for part in parts]
+
+
+def _apply_partition(key_sets: Sequence[Iterable]) -> list[list[int]]:
+    """Consecutive runs of journals (one delete each) whose merged counter keys (one
+    increment each) fit one transaction together."""
+    parts: list[list[int]] = []
+    part: list[int] = []
+    keys: set = set()
+    for i, journal_keys in enumerate(key_sets):
+        merged = keys.union(journal_keys)
+        if part and len(part) + 1 + len(merged) > MAX_TRANSACTION_OPS:
+            parts.append(part)
+            part, merged = [], set(journal_keys)
+        part.append(i)
+        keys = merged
+    if part:
+        parts.append(part)
+    return parts
+
+
+def _add_journals(repo: BusinessRepository, journals: list[Journal], quietly: bool = False) -> None:
+    """Consume and add ``journals``; those another writer consumed meanwhile are skipped.
+    ``quietly``: the caller is failing already, and a journal left now is added later by the
+    schedule, so a failure here is not raised over the caller's."""
+    try:
+        for _attempt in range(_MAX_ATTEMPTS):
+            if not journals:
+                return
+            try:
+                repo.write_groups(_apply_groups(repo, journals))
+                return
+            except GroupCancelled:
+                journals = repo.live_journals(journals)
+        raise Busy("journals kept changing under their consumption; retry")
+    except Exception:
+        if not quietly:
+            raise
 
 
 def _actor_keys(events: Sequence[BusinessEvent]) -> set[tuple[str, str]]:
@@ -106,56 +181,97 @@ def _actor_keys(events: Sequence[BusinessEvent]) -> set[tuple[str, str]]:
     return keys
 
 
-def _plan_chunk(pending: Sequence[BusinessEvent], states: dict, policy: IngestPolicy,
-                repo: BusinessRepository, now_ms: int) -> ChunkWrite:
-    """Take events from the front of ``pending`` while the transaction stays within
-    DynamoDB's item limit. Pure apart from reading ``repo``'s retention settings."""
-    tz = policy.tz
-    chunk_states: dict = {}
-    delta = RollupDelta()
-    taken: list[BusinessEvent] = []
-    names: dict[str, str] = {}
-    for event in pending:
-        ev_states: dict = {}
-        ev_delta = event_counters(event, tz)
-        day = active_day(event, tz)
-        if event.userId:
-            key = user_key(event.userId)
-            before = chunk_states.get(key) or states.get(key) or ActiveDays()
-            after, d = mark_active(before, day, "biz", "", "active_users", tz)
-            if after is not before:
-                ev_states[key] = after
-            ev_delta.merge(d)
-            if isinstance(event, CustomEvent) and event.feature:
-                key = feature_key(event.userId, event.feature)
-                before = chunk_states.get(key) or states.get(key) or ActiveDays()
-                after, d = mark_active(before, day, "feat", event.feature, "users", tz)
-                if after is not before:
-                    ev_states[key] = after
-                ev_delta.merge(d)
-        if event.sessionId:
-            key = session_key(event.sessionId)
-            before = chunk_states.get(key) or states.get(key)
-            after, d = extend_session(before, event.timestamp, event.userId, tz)
-            if after != before:
-                ev_states[key] = after
-            ev_delta.merge(d)
-        ev_delta.counters = {k: v for k, v in ev_delta.counters.items()
-                             if repo.bucket_is_kept(k, now_ms)}
-        trial = RollupDelta({k: dict(v) for k, v in delta.counters.items()})
-        trial.merge(ev_delta)
-        merged_states = {**chunk_states, **ev_states}
-        if taken and repo.ops_for(len(taken) + 1, len(merged_states), trial) > MAX_TRANSACTION_OPS:
-            break
-        taken.append(event)
-        chunk_states, delta = merged_states, trial
-        if isinstance(event, Purchase):
-            names[event.productId] = event.productName
-    # Versions must be the stored ones: a state changed twice in a chunk is written once.
-    for key, state in chunk_states.items():
-        base = states.get(key)
-        chunk_states[key] = replace(state, version=base.version if base else None)
-    shard_seed = hashlib.blake2b(taken[0].key.encode(), digest_size=4).digest()
-    return ChunkWrite(taken, chunk_states, delta, int.from_bytes(shard_seed, "big") % policy.shards,
-                      now_ms, names)
+def _effects(event: BusinessEvent, working: dict, tz: str
+             ) -> tuple[dict[tuple[str, str], ActiveDays | SessionSpan], RollupDelta]:
+    """The actor states ``event`` moves (against ``working``, the latest planned state of
+    each actor) and every counter it adds. Pure."""
+    changed: dict = {}
+    delta = event_counters(event, tz)
+    day = active_day(event, tz)
+    marks = []
+    if event.userId:
+        marks.append((user_key(event.userId), "biz", "", "active_users"))
+        if isinstance(event, CustomEvent) and event.feature:
+            marks.append((feature_key(event.userId, event.feature), "feat", event.feature, "users"))
+    for key, family, dim, users_counter in marks:
+        before = working.get(key) or ActiveDays()
+        after, _ = mark_active(before, day, family, dim, users_counter, tz, into=delta)
+        if after is not before:
+            changed[key] = after
+    if event.sessionId:
+        key = session_key(event.sessionId)
+        before = working.get(key)
+        after, _ = extend_session(before, event.timestamp, event.userId, tz, into=delta)
+        if after != before:
+            changed[key] = after
+    return changed, delta
 
+
+def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPolicy,
+                bucket_is_kept, now_ms: int) -> tuple[list[Claim], bool]:
+    """The claims that write ``pending``, and whether their deltas go through journals.
+
+    Two plans, the one with fewer transactions wins: claims carrying their own increments
+    (best when events spread over many buckets, as a backfill does), or claims journaling
+    their deltas, added in one merged step (best for live traffic, where a batch's events
+    share a few buckets: each bucket is then written once per batch, not once per claim).
+    Pure: ``bucket_is_kept(key, now_ms)`` says which buckets are still kept.
+    """
+    tz = policy.tz
+    working = dict(states)
+    effects = []
+    # In time order, a claim's events share buckets (the counters do not depend on order).
+    for event in sorted(pending, key=lambda e: e.timestamp):
+        changed, delta = _effects(event, working, tz)
+        delta.counters = {k: v for k, v in delta.counters.items() if bucket_is_kept(k, now_ms)}
+        working.update(changed)
+        effects.append((event, changed, delta))
+    inline = _claim_bounds(effects, journaled=False)
+    journaled = _claim_bounds(effects, journaled=True)
+    journal_groups = len(journaled) + len(_apply_partition([keys for _, keys in journaled]))
+    use_journals = journal_groups < len(inline)
+    return _claims(effects, inline if not use_journals else journaled, states,
+                   policy.shards), use_journals
+
+
+def _claim_bounds(effects: list, journaled: bool) -> list[tuple[int, set]]:
+    """Where claims start, and each claim's counter keys: claims of at most
+    ``MAX_TRANSACTION_OPS`` items (events, states, and either the increments or one journal,
+    whose increments must fit one transaction too). Counts keys only; builds nothing."""
+    bounds: list[tuple[int, set]] = []
+    events, states, keys = 0, set(), set()
+    for i, (_event, changed, delta) in enumerate(effects):
+        new_states = sum(1 for k in changed if k not in states)
+        counters = len(keys) + sum(1 for k in delta.counters if k not in keys)
+        size = events + 1 + len(states) + new_states + (1 if journaled else counters)
+        if events and (size > MAX_TRANSACTION_OPS or (journaled and counters >= MAX_TRANSACTION_OPS)):
+            events, states, keys = 0, set(), set()
+        if not events:
+            bounds.append((i, keys))
+        events += 1
+        states.update(changed)
+        keys.update(delta.counters)
+    return bounds
+
+
+def _claims(effects: list, bounds: list[tuple[int, set]], states: dict, shards: int) -> list[Claim]:
+    """The claims between ``bounds``. A state moved twice in a claim is written once,
+    expecting the version the claims before it left it at."""
+    versions = {k: v.version for k, v in states.items()}
+    starts = [start for start, _keys in bounds] + [len(effects)]
+    claims = []
+    for start, end in zip(starts, starts[1:]):
+        claim = Claim()
+        for event, changed, delta in effects[start:end]:
+            claim.events.append(event)
+            claim.states.update(changed)
+            claim.delta.merge(delta)
+            if isinstance(event, Purchase):
+                claim.product_names[event.productId] = event.productName
+        for key, state in claim.states.items():
+            claim.states[key] = replace(state, version=versions.get(key))
+            versions[key] = (versions.get(key) or 0) + 1
+        seed = hashlib.blake2b(claim.events[0].key.encode(), digest_size=4).digest()
+        claim.shard = int.from_bytes(seed, "big") % shards
+        claims.append(claim)
+    return claims

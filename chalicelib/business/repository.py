@@ -9,14 +9,17 @@ Keys (all tables have ``pk``/``sk``):
 - ``rollups``: ``pk = <family>#<granularity>``, ``sk = <bucket ms, 13 digits>#<dim>#<shard>``.
   The shard spreads one bucket over ``ROLLUP_SHARDS`` items, so no item takes more than its
   share of the writes; a read sums the shards, which one range query returns together.
+  ``journal#<shard>``/``<ms>#<id>`` items hold the roll-up deltas of events already
+  claimed but not yet added (see ``Journal``); each is consumed exactly once.
 - ``stats``: DailyStats, ``pk = stat#<type>``, ``sk = <YYYY-MM-DD>``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from ..storage import Increment, Item, Put, Store, VersionedPut
+from ..storage import Delete, Increment, Item, Op, Put, Store, VersionedPut
 from .models import BusinessEvent, Purchase
 from .rollup import ActiveDays, CounterKey, RollupDelta, SessionSpan
 
@@ -42,15 +45,29 @@ def rollup_sk(bucket: int, dim: str, shard: int) -> str:
 
 
 @dataclass
-class ChunkWrite:
-    """One all-or-nothing write: new events, the actor states they changed, the counters."""
+class Claim:
+    """Events to store, the actor states they move (each with the version it must still
+    have) and the roll-up deltas they add: written in one transaction, with the deltas either
+    inline or journaled (see ``Journal``)."""
 
-    events: list[BusinessEvent]
-    states: dict[tuple[str, str], ActiveDays | SessionSpan]
+    events: list[BusinessEvent] = field(default_factory=list)
+    states: dict[tuple[str, str], ActiveDays | SessionSpan] = field(default_factory=dict)
+    delta: RollupDelta = field(default_factory=RollupDelta)
+    product_names: dict[str, str] = field(default_factory=dict)
+    shard: int = 0
+
+
+@dataclass(frozen=True)
+class Journal:
+    """A claim's roll-up deltas, stored in the claim's own transaction and added to the
+    roll-ups later together with other claims' (one increment per bucket for a whole batch),
+    in a transaction that also consumes the journal: counted exactly once, whoever adds it."""
+
+    pk: str
+    sk: str
     delta: RollupDelta
+    product_names: Mapping[str, str]
     shard: int
-    received_ms: int
-    product_names: dict[str, str]
 
 
 class BusinessRepository:
@@ -77,21 +94,72 @@ class BusinessRepository:
                 states[key] = ActiveDays(tuple(item["days"]), item["version"])
         return states
 
-    def write_chunk(self, chunk: ChunkWrite) -> None:
-        """Write the chunk in one transaction. Raises ``TransactionCancelled`` when another
-        writer got there first (an event already stored, an actor state moved on)."""
-        ops: list = [Put("events", self._event_item(e, chunk.received_ms)) for e in chunk.events]
-        for (pk, sk), state in chunk.states.items():
-            ops.append(VersionedPut("actors", self._state_item(pk, sk, state, chunk.received_ms),
+    def claim_ops(self, claim: Claim, received_ms: int, journal: Journal | None) -> list[Op]:
+        """The claim's transaction: it fails (``TransactionCancelled``) when an event is stored
+        already or an actor state moved on meanwhile."""
+        ops: list[Op] = [Put("events", self._event_item(e, received_ms)) for e in claim.events]
+        for (pk, sk), state in claim.states.items():
+            ops.append(VersionedPut("actors", self._state_item(pk, sk, state, received_ms),
                                     state.version))
-        for key, deltas in chunk.delta.nonzero():
-            ops.append(Increment("rollups", rollup_pk(key.family, key.granularity),
-                                 rollup_sk(key.bucket, key.dim, chunk.shard), deltas,
-                                 self._bucket_defaults(key, chunk.product_names)))
-        self.store.transact(ops)
+        if journal is None:
+            ops += self._increments(claim.delta, claim.shard, claim.product_names)
+        else:
+            ops.append(Put("rollups", {
+                "pk": journal.pk, "sk": journal.sk, "shard": journal.shard,
+                "names": dict(journal.product_names),
+                "delta": [[k.family, k.granularity, k.bucket, k.dim, d]
+                          for k, d in journal.delta.nonzero()]}))
+        return ops
 
-    def ops_for(self, events: int, states: int, delta: RollupDelta) -> int:
-        return events + states + sum(1 for _ in delta.nonzero())
+    @staticmethod
+    def journal_for(claim: Claim, received_ms: int) -> Journal:
+        return Journal(f"journal#{claim.shard}", f"{received_ms:013d}#{secrets.token_hex(8)}",
+                       claim.delta, claim.product_names, claim.shard)
+
+    def apply_ops(self, journals: list[Journal]) -> list[Op]:
+        """Consume ``journals`` and add their deltas, merged: one transaction."""
+        merged, names = RollupDelta(), {}
+        for journal in journals:
+            merged.merge(journal.delta)
+            names.update(journal.product_names)
+        return [*(Delete("rollups", j.pk, j.sk, must_exist=True) for j in journals),
+                *self._increments(merged, journals[0].shard, names)]
+
+    def live_journals(self, journals: Iterable[Journal]) -> list[Journal]:
+        """Those of ``journals`` not consumed yet."""
+        journals = list(journals)
+        found = self.store.get_many("rollups", [(j.pk, j.sk) for j in journals])
+        return [j for j in journals if (j.pk, j.sk) in found]
+
+    def stale_journals(self, shards: int, written_before_ms: int) -> list[Journal]:
+        """Journals written before ``written_before_ms`` and not consumed: left by a writer
+        that stopped between its claims and adding them."""
+        out = []
+        for shard in range(shards):
+            cursor = None
+            while True:
+                page = self.store.query("rollups", f"journal#{shard}", newest_first=False,
+                                        sk_max=f"{written_before_ms:013d}#\uffff",
+                                        limit=100, cursor=cursor)
+                for item in page.items:
+                    delta = RollupDelta()
+                    for family, granularity, bucket, dim, deltas in item["delta"]:
+                        delta.add(CounterKey(family, granularity, bucket, dim), **deltas)
+                    out.append(Journal(item["pk"], item["sk"], delta, item["names"],
+                                       item["shard"]))
+                cursor = page.cursor
+                if cursor is None:
+                    break
+        return out
+
+    def write_groups(self, groups: list[list[Op]]) -> None:
+        self.store.transact_groups(groups)
+
+    def _increments(self, delta: RollupDelta, shard: int, names: Mapping[str, str]) -> list[Op]:
+        return [Increment("rollups", rollup_pk(key.family, key.granularity),
+                          rollup_sk(key.bucket, key.dim, shard), deltas,
+                          self._bucket_defaults(key, names))
+                for key, deltas in delta.nonzero()]
 
     def _event_item(self, event: BusinessEvent, received_ms: int) -> Item:
         item: Item = {"pk": event.key, "sk": "e", **event.model_dump(exclude_none=True),

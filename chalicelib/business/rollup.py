@@ -15,8 +15,8 @@ event); each state change is turned into counter deltas, so reads never count di
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Iterator
+from dataclasses import dataclass, field
+from typing import Iterator, NamedTuple
 
 from ..timebuckets import DAY_MS, bucket_start, day_start_of_date, local_date
 from .models import BusinessEvent, CustomEvent, PageView, Purchase
@@ -27,8 +27,9 @@ MINUTE_BUCKETS_KEPT_MS = 2 * DAY_MS
 HOUR_BUCKETS_KEPT_MS = 90 * DAY_MS
 
 
-@dataclass(frozen=True)
-class CounterKey:
+class CounterKey(NamedTuple):
+    """A tuple, so that hashing it (once per counter per event when planning) is C-fast."""
+
     family: str
     granularity: str
     bucket: int  # bucket start, epoch ms
@@ -58,13 +59,19 @@ class RollupDelta:
     counters: dict[CounterKey, dict[str, int]] = field(default_factory=dict)
 
     def add(self, key: CounterKey, **deltas: int) -> None:
-        bucket = self.counters.setdefault(key, {})
-        for name, value in deltas.items():
-            bucket[name] = bucket.get(name, 0) + value
+        self.add_map(key, deltas)
+
+    def add_map(self, key: CounterKey, deltas: dict[str, int]) -> None:
+        bucket = self.counters.get(key)
+        if bucket is None:
+            self.counters[key] = dict(deltas)
+        else:
+            for name, value in deltas.items():
+                bucket[name] = bucket.get(name, 0) + value
 
     def merge(self, other: "RollupDelta") -> None:
         for key, deltas in other.counters.items():
-            self.add(key, **deltas)
+            self.add_map(key, deltas)
 
     def nonzero(self) -> Iterator[tuple[CounterKey, dict[str, int]]]:
         for key, deltas in self.counters.items():
@@ -78,69 +85,75 @@ def bucket_retention_ms(granularity: str, day_retention_ms: int) -> int:
     return {"m": MINUTE_BUCKETS_KEPT_MS, "h": HOUR_BUCKETS_KEPT_MS, "d": day_retention_ms}[granularity]
 
 
-def _timed(delta: RollupDelta, family: str, ts_ms: int, tz: str, dim: str = "",
-           granularities: str = "mhd", **deltas: int) -> None:
-    for g in granularities:
-        delta.add(CounterKey(family, g, bucket_start(ts_ms, g, tz), dim), **deltas)
+def _bucket_starts(ts_ms: int, tz: str) -> tuple[int, int, int]:
+    """The minute, hour and day buckets holding ``ts_ms``."""
+    return (bucket_start(ts_ms, "m", tz), bucket_start(ts_ms, "h", tz), bucket_start(ts_ms, "d", tz))
 
 
+# Each function below adds its deltas ``into`` a delta the caller accumulates (a new one when
+# none is given) and returns it: planning a batch adds a dozen counters per event, and one
+# accumulating delta spares a small delta and a merge for each.
 def mark_active(state: ActiveDays, day: str, family: str, dim: str, users_counter: str,
-                tz: str) -> tuple[ActiveDays, RollupDelta]:
+                tz: str, into: RollupDelta | None = None) -> tuple[ActiveDays, RollupDelta]:
     """Record activity on ``day``: counts the actor once per day, and moves its
     ``last_active`` mark to its latest day. No change (and no delta) if already counted."""
-    delta = RollupDelta()
+    delta = RollupDelta() if into is None else into
     if day in state.days:
         return state, delta
     old_last = state.days[-1] if state.days else None
     days = tuple(sorted(state.days + (day,)))[-ACTIVE_DAYS_KEPT:]
     if day not in days:  # older than every remembered day: too late to count exactly
         return state, delta
-    delta.add(CounterKey(family, "d", day_start_of_date(day, tz), dim), **{users_counter: 1})
+    delta.add_map(CounterKey(family, "d", day_start_of_date(day, tz), dim), {users_counter: 1})
     new_last = days[-1]
     if new_last != old_last:
-        delta.add(CounterKey(family, "d", day_start_of_date(new_last, tz), dim), last_active=1)
+        delta.add_map(CounterKey(family, "d", day_start_of_date(new_last, tz), dim), {"last_active": 1})
         if old_last is not None:
-            delta.add(CounterKey(family, "d", day_start_of_date(old_last, tz), dim), last_active=-1)
-    return replace(state, days=days), delta
+            delta.add_map(CounterKey(family, "d", day_start_of_date(old_last, tz), dim),
+                          {"last_active": -1})
+    return ActiveDays(days, state.version), delta
 
 
-def _session_contribution(span: SessionSpan | None, tz: str, sign: int) -> RollupDelta:
-    delta = RollupDelta()
+def _session_contribution(span: SessionSpan | None, tz: str, sign: int, into: RollupDelta) -> None:
     if span is not None:
-        for g in "mhd":
-            delta.add(CounterKey("biz", g, bucket_start(span.first_ms, g, tz)),
-                      sessions=sign, session_ms=sign * (span.last_ms - span.first_ms))
-    return delta
+        counters = {"sessions": sign, "session_ms": sign * (span.last_ms - span.first_ms)}
+        for g, start in zip("mhd", _bucket_starts(span.first_ms, tz)):
+            into.add_map(CounterKey("biz", g, start), counters)
 
 
-def extend_session(span: SessionSpan | None, ts_ms: int, user_id: str | None,
-                   tz: str) -> tuple[SessionSpan, RollupDelta]:
+def extend_session(span: SessionSpan | None, ts_ms: int, user_id: str | None, tz: str,
+                   into: RollupDelta | None = None) -> tuple[SessionSpan, RollupDelta]:
     """Widen a session to cover ``ts_ms``. A session counts once, in the bucket it started
     in, with its duration (last − first event); a late event that moves its start moves it."""
+    delta = RollupDelta() if into is None else into
     if span is None:
         new = SessionSpan(ts_ms, ts_ms, user_id)
     else:
-        new = replace(span, first_ms=min(span.first_ms, ts_ms), last_ms=max(span.last_ms, ts_ms),
-                      user_id=span.user_id or user_id)
+        new = SessionSpan(min(span.first_ms, ts_ms), max(span.last_ms, ts_ms),
+                          span.user_id or user_id, span.version)
     if span is not None and (new.first_ms, new.last_ms) == (span.first_ms, span.last_ms):
-        return new, RollupDelta()
-    delta = _session_contribution(new, tz, +1)
-    delta.merge(_session_contribution(span, tz, -1))
+        return new, delta
+    _session_contribution(new, tz, +1, delta)
+    _session_contribution(span, tz, -1, delta)
     return new, delta
 
 
-def event_counters(event: BusinessEvent, tz: str) -> RollupDelta:
+def event_counters(event: BusinessEvent, tz: str, into: RollupDelta | None = None) -> RollupDelta:
     """The counters an event adds by itself (not the distinct counts, which need state)."""
-    delta = RollupDelta()
-    ts = event.timestamp
+    delta = RollupDelta() if into is None else into
+    buckets = _bucket_starts(event.timestamp, tz)
     if isinstance(event, Purchase):
-        _timed(delta, "biz", ts, tz, revenue=event.amount, orders=1)
-        _timed(delta, "prod", ts, tz, dim=event.productId,
-               granularities="hd", revenue=event.amount, orders=1)
+        counters = {"revenue": event.amount, "orders": 1}
+        for g, start in zip("mhd", buckets):
+            delta.add_map(CounterKey("biz", g, start), counters)
+        for g, start in zip("hd", buckets[1:]):
+            delta.add_map(CounterKey("prod", g, start, event.productId), counters)
     elif isinstance(event, PageView):
-        _timed(delta, "biz", ts, tz, pageviews=1)
+        for g, start in zip("mhd", buckets):
+            delta.add_map(CounterKey("biz", g, start), {"pageviews": 1})
     elif isinstance(event, CustomEvent):
-        _timed(delta, "biz", ts, tz, events=1)
+        for g, start in zip("mhd", buckets):
+            delta.add_map(CounterKey("biz", g, start), {"events": 1})
     return delta
 
 

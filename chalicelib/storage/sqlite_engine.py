@@ -60,6 +60,39 @@ def _condition_holds(op: Op, current: Item | None) -> bool:
     return True
 
 
+def _after(op: Op, old: Item | None) -> Item | None:
+    """The item as ``op`` leaves it, from ``old`` (None: absent); None when deleted."""
+    if isinstance(op, Put):
+        return dict(op.item)
+    if isinstance(op, VersionedPut):
+        return {**op.item, "version": (op.expected_version or 0) + 1}
+    if isinstance(op, Increment):
+        item: Item = dict(old) if old is not None else {"pk": op.pk, "sk": op.sk}
+        for name, value in op.defaults.items():
+            item.setdefault(name, value)
+        for name, delta in op.deltas.items():
+            item[name] = item.get(name, 0) + delta
+        return item
+    if isinstance(op, Delete):
+        return None
+    raise TypeError(f"not a storage op: {op!r}")
+
+
+#: One encoder, built once: json.dumps with options builds a new encoder per call.
+_to_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_LOG_INSERT = "INSERT INTO changes (tbl, event, pk, sk, new, old, at_ms) VALUES (?,?,?,?,?,?,?)"
+
+
+def _log_row(table: str, event: str, pk: str, sk: str, new_json: str | None,
+             old: Item | None) -> tuple:
+    return (table, event, pk, sk, new_json, None if old is None else _to_json(old),
+            int(time.time() * 1000))
+
+
+_UPSERT = ("INSERT OR REPLACE INTO items (tbl, pk, sk, data, ttl, gsi1pk, gsi1sk) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 def _enable_wal(conn: sqlite3.Connection, attempts: int = 200) -> None:
     """Switch the file to WAL (persistent, so only its first opener really changes it).
 
@@ -105,6 +138,17 @@ class SqliteStore:
         # BEGIN IMMEDIATE takes the write lock up front, so read-check-write sequences inside
         # are atomic against the other processes sharing the file.
         conn = self._conn()
+        if conn.in_transaction:
+            # Inside transact_groups: a savepoint of the one open transaction, not a request.
+            conn.execute("SAVEPOINT nested")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK TO nested")
+                conn.execute("RELEASE nested")
+                raise
+            conn.execute("RELEASE nested")
+            return
         self.request_count += 1
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -139,9 +183,8 @@ class SqliteStore:
 
     def _write_item(self, conn: sqlite3.Connection, table: str, item: Item, old: Item | None) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO items (tbl, pk, sk, data, ttl, gsi1pk, gsi1sk) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (table, item["pk"], item["sk"], json.dumps(item, separators=(",", ":")),
+            _UPSERT,
+            (table, item["pk"], item["sk"], _to_json(item),
              item.get("ttl"), item.get("gsi1pk"), item.get("gsi1sk")))
         self._log(conn, table, "MODIFY" if old is not None else "INSERT", item["pk"], item["sk"],
                   item, old)
@@ -155,10 +198,8 @@ class SqliteStore:
     def _log(self, conn: sqlite3.Connection, table: str, event: str, pk: str, sk: str,
              new: Item | None, old: Item | None) -> None:
         if table in self._streamed:
-            conn.execute(
-                "INSERT INTO changes (tbl, event, pk, sk, new, old, at_ms) VALUES (?,?,?,?,?,?,?)",
-                (table, event, pk, sk, json.dumps(new) if new is not None else None,
-                 json.dumps(old) if old is not None else None, int(time.time() * 1000)))
+            conn.execute(_LOG_INSERT, _log_row(table, event, pk, sk,
+                                               None if new is None else _to_json(new), old))
 
     # -- single-item operations -------------------------------------------------------------
     def get(self, table: str, pk: str, sk: str) -> Item | None:
@@ -219,21 +260,29 @@ class SqliteStore:
                 raise TransactionCancelled(failed)
 
     def transact_groups(self, groups: Sequence[Sequence[Op]]) -> None:
-        """Every group in one database transaction and one commit: the groups before a
-        cancelled one are committed, as DynamoDB's separate transactions would leave them."""
+        """Every group through :meth:`transact`, nested in one database transaction with one
+        commit. Whatever stops a group (a failed condition, an error), the groups before it
+        are committed, as DynamoDB's separate transactions would have left them."""
         for ops in groups:
             self._check_ops(ops)
         if not groups:
             return
-        cancelled: GroupCancelled | None = None
-        with self._write() as conn:
+        conn = self._conn()
+        self.request_count += 1
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             for g, ops in enumerate(groups):
-                failed = self._transact_in(conn, ops)
-                if failed:  # nothing of this group was applied: conditions come first
-                    cancelled = GroupCancelled(g, failed)
-                    break
-        if cancelled is not None:
-            raise cancelled
+                try:
+                    self.transact(ops)  # a group that fails rolls back its own savepoint
+                except TransactionCancelled as cancelled:
+                    raise GroupCancelled(g, cancelled.failed) from None
+        finally:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def _check_ops(self, ops: Sequence[Op]) -> None:
         check_ops(ops)
@@ -243,36 +292,58 @@ class SqliteStore:
                 check_item(op.item)
 
     def _transact_in(self, conn: sqlite3.Connection, ops: Sequence[Op]) -> list[int]:
-        """Check every condition, then apply every op; each item is read once. Returns the
-        indices of failed conditions (and then has written nothing)."""
-        current = [self._read(conn, *op_key(op)) for op in ops]
+        """Check every condition, then apply every op: one read and one write statement for
+        the whole group. Returns the indices of failed conditions (then nothing is written)."""
+        keys = [op_key(op) for op in ops]
+        current = self._read_many(conn, keys)
         failed = [i for i, op in enumerate(ops) if not _condition_holds(op, current[i])]
-        if not failed:
-            for op, old in zip(ops, current):
-                self._apply(conn, op, old)
-        return failed
+        if failed:
+            return failed
+        rows, gone, log = [], [], []
+        streamed = self._streamed
+        for (table, pk, sk), op, old in zip(keys, ops, current):
+            new = _after(op, old)
+            if new is None:
+                gone.append((table, pk, sk))
+                if old is not None and table in streamed:
+                    log.append(_log_row(table, "REMOVE", pk, sk, None, old))
+                continue
+            data = _to_json(new)
+            rows.append((table, pk, sk, data, new.get("ttl"), new.get("gsi1pk"), new.get("gsi1sk")))
+            if table in streamed:
+                log.append(_log_row(table, "MODIFY" if old is not None else "INSERT", pk, sk,
+                                    data, old))
+        if rows:
+            conn.executemany(_UPSERT, rows)
+        if gone:
+            conn.executemany("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", gone)
+        if log:  # in op order, so the change stream shows writes in the order they happened
+            conn.executemany(_LOG_INSERT, log)
+        return []
+
+    def _read_many(self, conn: sqlite3.Connection,
+                   keys: Sequence[tuple[str, str, str]]) -> list[Item | None]:
+        """The live items at ``keys`` (None where absent or expired), in one statement."""
+        values = ",".join(["(?,?,?)"] * len(keys))
+        found: dict[tuple[str, str, str], Item] = {}
+        now = _now_s()
+        for tbl, pk, sk, data, ttl in conn.execute(
+                f"WITH k(tbl, pk, sk) AS (VALUES {values}) SELECT i.tbl, i.pk, i.sk, i.data, "
+                f"i.ttl FROM k JOIN items i ON i.tbl=k.tbl AND i.pk=k.pk AND i.sk=k.sk",
+                [part for key in keys for part in key]):
+            if _live(ttl, now):
+                found[(tbl, pk, sk)] = json.loads(data)
+        return [found.get(key) for key in keys]
 
     def _apply(self, conn: sqlite3.Connection, op: Op, old: Item | None) -> Item | None:
-        """Apply ``op`` to the item ``old`` (as stored, None when absent or expired)."""
-        if isinstance(op, Put):
-            self._write_item(conn, op.table, dict(op.item), old)
-            return None
-        if isinstance(op, VersionedPut):
-            self._write_item(conn, op.table,
-                             {**op.item, "version": (op.expected_version or 0) + 1}, old)
-            return None
-        if isinstance(op, Increment):
-            item: Item = dict(old) if old is not None else {"pk": op.pk, "sk": op.sk}
-            for name, value in op.defaults.items():
-                item.setdefault(name, value)
-            for name, delta in op.deltas.items():
-                item[name] = item.get(name, 0) + delta
-            self._write_item(conn, op.table, item, old)
-            return item
-        if isinstance(op, Delete):
-            self._delete_item(conn, op.table, op.pk, op.sk, old)
-            return None
-        raise TypeError(f"not a storage op: {op!r}")
+        """Apply one ``op`` to the item ``old`` (as stored, None when absent or expired);
+        returns the item as written (None for a delete)."""
+        new = _after(op, old)
+        if new is None:
+            self._delete_item(conn, op.table, *op_key(op)[1:], old)
+        else:
+            self._write_item(conn, op.table, new, old)
+        return new
 
     def batch_put(self, table: str, items: Sequence[Item]) -> None:
         self._table(table)
