@@ -8,6 +8,7 @@ from chalice import Blueprint, Cron, Rate
 from ..system import recorded
 from . import policy, repository
 from .daily_stats import finalise_yesterday, refresh_today
+from .ingest import add_stale_journals
 
 business_jobs = Blueprint(__name__)
 
@@ -15,8 +16,11 @@ business_jobs = Blueprint(__name__)
 @business_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="aggregateStats")
 @recorded("aggregateStats")
 def aggregate_stats(event):
-    """Refresh today's DailyStats from the roll-ups (seed 000's aggregateStats)."""
-    return refresh_today(repository(), policy(), int(time.time() * 1000))
+    """Add the roll-up journals a stopped writer left, then refresh today's DailyStats from
+    the roll-ups (seed 000's aggregateStats)."""
+    now = int(time.time() * 1000)
+    add_stale_journals(repository(), policy().shards, now)
+    return refresh_today(repository(), policy(), now)
 
 
 # EventBridge rules run in UTC and the team's midnight moves with TEAM_TIMEZONE and daylight
