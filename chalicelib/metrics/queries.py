@@ -57,7 +57,7 @@ def metric_series(repo: MetricsRepository, params: dict[str, str], now_ms: int, 
     kind = params.get("kind")
     for host in host_names:
         per_metric: dict[str, list] = {m: [] for m in metric_names}
-        for ts, point_kind, stats in repo.points(resolution, host, read_from, to_ms):
+        for ts, point_kind, stats in repo.points(resolution, host, read_from, to_ms, metric_names):
             if kind and point_kind != kind:
                 continue
             for metric in metric_names:

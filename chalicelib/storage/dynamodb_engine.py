@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from .interface import (
     AlreadyExists, Change, ChangeBatch, Delete, GroupCancelled, Increment, InvalidCursor, Item, Op, Page, Put,
     StorageError, TransactionCancelled, VersionConflict, VersionedPut, check_item, check_ops,
+    FieldPath, check_field_paths,
     decode_cursor, encode_cursor,
 )
 from .tables import TABLES, physical_name
@@ -574,7 +575,8 @@ class DynamoStore:
     # -- queries ----------------------------------------------------------------------------
     def query(self, table: str, pk: str, *, sk_min: str | None = None, sk_max: str | None = None,
               sk_prefix: str | None = None, newest_first: bool = True, limit: int = 100,
-              cursor: str | None = None, index: str | None = None) -> Page:
+              cursor: str | None = None, index: str | None = None,
+              fields: Sequence[FieldPath] | None = None) -> Page:
         """One Query request for ``limit + 1`` items: the extra one tells whether more follow,
         so the last page's cursor is None exactly as in SQLite. Expired items are dropped after
         reading; the cursor still advances past them."""
@@ -623,6 +625,8 @@ class DynamoStore:
             request["IndexName"] = index
         else:
             request["ConsistentRead"] = self.consistent_reads
+        if fields is not None:
+            request["ProjectionExpression"] = self._projection(fields, names, bool(index))
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
         response = self.client.query(**request)
@@ -639,7 +643,30 @@ class DynamoStore:
             next_key = {attr: value["S"] for attr, value in response["LastEvaluatedKey"].items()}
         now = _now_s()
         items = [item for item in raw if _live(item, now)]
+        if fields is not None and ("ttl",) not in fields:
+            for item in items:  # read for the expiry filter only
+                item.pop("ttl", None)
         return Page(items, encode_cursor(pk, index, next_key) if next_key else None)
+
+    @staticmethod
+    def _projection(fields: Sequence[FieldPath], names: dict[str, str], index: bool) -> str:
+        """A ProjectionExpression of the keys (a cursor needs them), ``ttl`` (expired items
+        are filtered here) and ``fields``, every name a placeholder (metric names have dots)."""
+        check_field_paths(fields)
+        always = ["pk", "sk", "ttl"] + (["gsi1pk", "gsi1sk"] if index else [])
+        parts = []
+        for i, attr in enumerate(always):
+            names[f"#k{i}"] = attr
+            parts.append(f"#k{i}")
+        for i, path in enumerate(fields):
+            if len(path) == 1 and path[0] in always:
+                continue  # read anyway
+            placeholders = []
+            for j, part in enumerate(path):
+                names[f"#f{i}_{j}"] = part
+                placeholders.append(f"#f{i}_{j}")
+            parts.append(".".join(placeholders))
+        return ", ".join(parts)
 
     # -- change stream ----------------------------------------------------------------------
     def changes(self, table: str, after: str | None = None, limit: int = 100) -> ChangeBatch:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, Union
 
 Item = dict[str, Any]
+#: A path into an item through nested maps, from a top-level attribute: ("stats", "cpu.percent").
+FieldPath = tuple[str, ...]
 
 #: DynamoDB's limit on the items of one transaction; both engines enforce it so that code which
 #: passes on SQLite cannot fail on AWS.
@@ -161,13 +163,18 @@ class Store(Protocol):
 
     def query(self, table: str, pk: str, *, sk_min: str | None = None, sk_max: str | None = None,
               sk_prefix: str | None = None, newest_first: bool = True, limit: int = 100,
-              cursor: str | None = None, index: str | None = None) -> Page:
+              cursor: str | None = None, index: str | None = None,
+              fields: Sequence[FieldPath] | None = None) -> Page:
         """Items of one partition whose sort key is in ``[sk_min, sk_max]`` (both inclusive)
         or starts with ``sk_prefix``, ordered by sort key, descending when ``newest_first``.
 
         With ``index="gsi1"`` the partition and sort keys are ``gsi1pk``/``gsi1sk``. A page may
         hold fewer than ``limit`` items while more follow (expired items are filtered after
         reading, as DynamoDB filters); only ``cursor is None`` means the end.
+
+        ``fields`` projects: each item then holds its keys and only those attribute paths
+        (nested maps as stored, absent paths left out), so a read of one metric of a wide
+        item decodes that metric alone.
         """
 
     def transact(self, ops: Sequence[Op]) -> None:
@@ -221,6 +228,25 @@ def check_item(item: Item) -> None:
         value = item.get(key)
         if not isinstance(value, str) or not value:
             raise ValueError(f"item needs a non-empty string {key!r}")
+
+
+def check_field_paths(fields: Sequence[FieldPath]) -> None:
+    """Refuse what DynamoDB refuses in a projection (and quotes, which SQLite's JSON paths
+    cannot hold): empty parts, and a path repeating or inside another."""
+    for path in fields:
+        if not path or not all(isinstance(part, str) and part and '"' not in part for part in path):
+            raise ValueError(f"a field path is a tuple of non-empty map keys without quotes: {path!r}")
+    for i, a in enumerate(fields):
+        for b in fields[i + 1:]:
+            if a[:len(b)] == b or b[:len(a)] == a:
+                raise ValueError(f"field paths {a!r} and {b!r} overlap")
+
+
+def set_path(item: Item, path: FieldPath, value: Any) -> None:
+    """Put ``value`` at ``path`` in ``item``, creating the maps on the way."""
+    for part in path[:-1]:
+        item = item.setdefault(part, {})
+    item[path[-1]] = value
 
 
 def encode_cursor(pk: str, index: str | None, last: Mapping[str, str]) -> str:

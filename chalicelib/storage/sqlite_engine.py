@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from .interface import (
     AlreadyExists, Change, ChangeBatch, Delete, GroupCancelled, Increment, Item, Op, Page, Put,
     TransactionCancelled, VersionConflict, VersionedPut, check_item, check_ops,
-    decode_cursor, encode_cursor, op_key,
+    FieldPath, check_field_paths, decode_cursor, encode_cursor, op_key, set_path,
 )
 from .tables import TABLES
 
@@ -361,7 +361,8 @@ class SqliteStore:
     # -- queries ----------------------------------------------------------------------------
     def query(self, table: str, pk: str, *, sk_min: str | None = None, sk_max: str | None = None,
               sk_prefix: str | None = None, newest_first: bool = True, limit: int = 100,
-              cursor: str | None = None, index: str | None = None) -> Page:
+              cursor: str | None = None, index: str | None = None,
+              fields: Sequence[FieldPath] | None = None) -> Page:
         self._table(table)
         if index not in (None, "gsi1"):
             raise ValueError(f"unknown index {index!r}")
@@ -390,20 +391,39 @@ class SqliteStore:
                 where.append(f"sk {cmp} ?")
                 params.append(last["sk"])
         tie = f", pk {order}, sk {order}" if index else ""
-        sql = (f"SELECT data, ttl FROM items WHERE {' AND '.join(where)} "
-               f"ORDER BY {sort} {order}{tie} LIMIT ?")
+        if fields is None:
+            columns, paths = "data", []
+        else:
+            check_field_paths(fields)
+            paths = ["$" + "".join(f'."{part}"' for part in path) for path in fields]
+            columns = ", ".join(["data -> ?"] * len(paths))  # JSON text of the value, or NULL
+        sql = (f"SELECT pk, sk, gsi1pk, gsi1sk, ttl, {columns} FROM items "
+               f"WHERE {' AND '.join(where)} ORDER BY {sort} {order}{tie} LIMIT ?")
         self.request_count += 1
-        rows = self._conn().execute(sql, [*params, limit + 1]).fetchall()
+        rows = self._conn().execute(sql, [*paths, *params, limit + 1]).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
         now = _now_s()
-        items = [json.loads(data) for data, ttl in rows if _live(ttl, now)]
+        items = []
+        for row in rows:
+            if not _live(row[4], now):
+                continue
+            if fields is None:
+                items.append(json.loads(row[5]))
+                continue
+            item: Item = {"pk": row[0], "sk": row[1]}
+            if row[2] is not None:
+                item.update(gsi1pk=row[2], gsi1sk=row[3])
+            for path, value in zip(fields, row[5:]):
+                if value is not None:
+                    set_path(item, path, json.loads(value))
+            items.append(item)
         next_cursor = None
         if more and rows:
-            last_item = json.loads(rows[-1][0])
-            key = {"pk": last_item["pk"], "sk": last_item["sk"]}
+            pk_, sk_, g1pk, g1sk = rows[-1][:4]
+            key = {"pk": pk_, "sk": sk_}
             if index:
-                key.update(gsi1pk=last_item["gsi1pk"], gsi1sk=last_item["gsi1sk"])
+                key.update(gsi1pk=g1pk, gsi1sk=g1sk)
             next_cursor = encode_cursor(pk, index, key)
         return Page(items, next_cursor)
 

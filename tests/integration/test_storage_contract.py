@@ -156,6 +156,31 @@ def test_transaction_checks_versions_and_deletes(store):
     assert store.get("events", "gone", "1") is None
 
 
+def test_a_projected_query_returns_the_keys_and_only_the_asked_paths(store):
+    store.batch_put("metrics", [
+        {"pk": "h", "sk": f"{i:02d}", "ttl": int(time.time()) + 600, "note": "x" * 50,
+         "stats": {"cpu.percent": [i, i + 1], "mem.used": [7], "nested": {"a.b": {"c": i}}}}
+        for i in range(5)] + [{"pk": "h", "sk": "05", "stats": {"mem.used": [1]}},
+                              {"pk": "h", "sk": "06", "ttl": int(time.time()) - 5,
+                               "stats": {"cpu.percent": [0]}}])
+    page = store.query("metrics", "h", newest_first=False, limit=3,
+                       fields=[("stats", "cpu.percent"), ("stats", "nested", "a.b")])
+    assert page.items == [{"pk": "h", "sk": f"{i:02d}", "stats": {
+        "cpu.percent": [i, i + 1], "nested": {"a.b": {"c": i}}}} for i in range(3)]
+    rest = store.query("metrics", "h", newest_first=False, limit=3, cursor=page.cursor,
+                       fields=[("stats", "cpu.percent"), ("ttl",)])
+    assert [i["sk"] for i in rest.items] == ["03", "04", "05"]  # the expired one is not there
+    assert rest.items[2] == {"pk": "h", "sk": "05"}  # a path it lacks is left out
+    assert isinstance(rest.items[0]["ttl"], int) and rest.items[0]["stats"] == {"cpu.percent": [3, 4]}
+
+
+def test_a_field_path_must_be_map_keys(store):
+    for bad in [[()], [("stats", "")], [('a"b',)], [("stats",), ("stats", "x")],
+                [("a", "b"), ("a", "b")]]:
+        with pytest.raises(ValueError):
+            store.query("metrics", "h", fields=bad)
+
+
 def test_a_conditional_delete_consumes_an_item_once(store):
     store.put("rollups", {"pk": "journal", "sk": "1"})
     store.transact([Delete("rollups", "journal", "1", must_exist=True),
