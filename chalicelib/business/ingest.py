@@ -3,7 +3,7 @@ and write each event with the roll-ups it feeds in one all-or-nothing transactio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from ..batches import validate_batch
@@ -269,7 +269,7 @@ def _claims(effects: list, bounds: list[tuple[int, set]], states: dict, shards: 
             if isinstance(event, Purchase):
                 claim.product_names[event.productId] = event.productName
         for key, state in claim.states.items():
-            claim.states[key] = replace(state, version=versions.get(key))
+            claim.states[key] = state._replace(version=versions.get(key))
             versions[key] = (versions.get(key) or 0) + 1
         seed = hashlib.blake2b(claim.events[0].key.encode(), digest_size=4).digest()
         claim.shard = int.from_bytes(seed, "big") % shards

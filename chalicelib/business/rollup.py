@@ -15,10 +15,11 @@ event); each state change is turned into counter deltas, so reads never count di
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple
 
-from ..timebuckets import DAY_MS, bucket_start, day_start_of_date, local_date
+from ..timebuckets import DAY_MS, MINUTE_MS, bucket_start, day_start_of_date, local_date
 from .models import BusinessEvent, CustomEvent, PageView, Purchase
 
 #: A user's active days are remembered this long, so a late event within it is still exact.
@@ -36,16 +37,15 @@ class CounterKey(NamedTuple):
     dim: str = ""
 
 
-@dataclass(frozen=True)
-class ActiveDays:
+# Actor states are tuples: a batch plans thousands, and a tuple is made and compared in C.
+class ActiveDays(NamedTuple):
     """The local dates an actor (a user, or a user's use of a feature) was active on."""
 
     days: tuple[str, ...] = ()
     version: int | None = None  # stored version; None when not stored yet
 
 
-@dataclass(frozen=True)
-class SessionSpan:
+class SessionSpan(NamedTuple):
     first_ms: int
     last_ms: int
     user_id: str | None = None
@@ -87,7 +87,13 @@ def bucket_retention_ms(granularity: str, day_retention_ms: int) -> int:
 
 def _bucket_starts(ts_ms: int, tz: str) -> tuple[int, int, int]:
     """The minute, hour and day buckets holding ``ts_ms``."""
-    return (bucket_start(ts_ms, "m", tz), bucket_start(ts_ms, "h", tz), bucket_start(ts_ms, "d", tz))
+    return _buckets_of_minute(ts_ms - ts_ms % MINUTE_MS, tz)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _buckets_of_minute(minute_ms: int, tz: str) -> tuple[int, int, int]:
+    # Minutes repeat across a batch's events; every zone's offset is whole minutes.
+    return minute_ms, bucket_start(minute_ms, "h", tz), bucket_start(minute_ms, "d", tz)
 
 
 # Each function below adds its deltas ``into`` a delta the caller accumulates (a new one when
