@@ -220,8 +220,16 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
     tz = policy.tz
     working = dict(states)
     effects = []
-    # In time order, a claim's events share buckets (the counters do not depend on order).
-    for event in sorted(pending, key=lambda e: e.timestamp):
+    # Sessions in the order they start, each session's events together and in time order:
+    # a claim's events then share buckets, and a session's state is written once (the
+    # counters do not depend on the order events are planned in).
+    starts: dict[str, int] = {}
+    for event in pending:
+        if event.sessionId and event.timestamp < starts.get(event.sessionId, 1 << 62):
+            starts[event.sessionId] = event.timestamp
+    order = sorted(pending, key=lambda e: (starts.get(e.sessionId, e.timestamp) if e.sessionId
+                                           else e.timestamp, e.sessionId or "", e.timestamp))
+    for event in order:
         changed, delta = _effects(event, working, tz)
         delta.counters = {k: v for k, v in delta.counters.items() if bucket_is_kept(k, now_ms)}
         working.update(changed)
