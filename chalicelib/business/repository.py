@@ -162,7 +162,9 @@ class BusinessRepository:
                 for key, deltas in delta.nonzero()]
 
     def _event_item(self, event: BusinessEvent, received_ms: int) -> Item:
-        item: Item = {"pk": event.key, "sk": "e", **event.model_dump(exclude_none=True),
+        # The model's own fields (flat values): model_dump would cost 4x as much per event.
+        fields = {k: v for k, v in event.__dict__.items() if v is not None}
+        item: Item = {"pk": event.key, "sk": "e", **fields,
                       "received_ms": received_ms,
                       "ttl": (event.timestamp + self.event_retention_ms) // 1000}
         if isinstance(event, Purchase):

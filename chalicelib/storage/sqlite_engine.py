@@ -63,7 +63,7 @@ def _condition_holds(op: Op, current: Item | None) -> bool:
 def _after(op: Op, old: Item | None) -> Item | None:
     """The item as ``op`` leaves it, from ``old`` (None: absent); None when deleted."""
     if isinstance(op, Put):
-        return dict(op.item)
+        return op.item  # serialised at once, never changed
     if isinstance(op, VersionedPut):
         return {**op.item, "version": (op.expected_version or 0) + 1}
     if isinstance(op, Increment):
