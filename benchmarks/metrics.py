@@ -47,13 +47,36 @@ def ingest_ratio(engine: str, workdir: Path, n: int) -> dict:
             "api_vs_raw": round(raw_s / api_s, 3), "store_requests_per_sample_batch_500": round(per_sample, 3)}
 
 
-def query_cost(engine: str, workdir: Path, days: int = 30) -> dict:
+def write_cost(engine: str, workdir: Path, n: int = 2000) -> dict:
+    """DynamoDB write units and items per sample, 20 hosts live, batches of 500 (see
+    benchmarks/capacity.py)."""
+    from benchmarks.capacity import CapacityCounter
+    from chalicelib.metrics.ingest import record_samples
+    from chalicelib.metrics.models import MetricSample
+    from chalicelib.metrics.repository import MetricsRepository
+    store = CapacityCounter(open_engine(engine, workdir, "mwcu"))
+    repo = MetricsRepository(store, 90 * DAY)
+    batch = samples(n)
+    for i in range(0, n, 500):
+        record_samples(repo, [MetricSample(**s) for s in batch[i:i + 500]])
+    return {"samples": n, "write_units_per_sample": round(store.write_units / n, 3),
+            "items_written_per_sample": round(store.items_written / n, 3)}
+
+
+def query_cost(engine: str, workdir: Path, days: int = 30, sparse: bool = False) -> dict:
     """/api/metrics for 1 hour vs ``days`` days of one host sampled every 10 s (30 days:
-    259,200 samples)."""
+    259,200 samples). ``sparse``: every 10 s for the last 2 hours only, every 5 minutes
+    before, which fills the same hourly roll-up items the long read reads (its cost is the
+    items it reads, not the samples behind them) in a tenth of the loading time."""
     store = open_engine(engine, workdir, "mq")
     now = int(time.time() * 1000)
     with client_on(store) as client:
-        data = samples(days * DAY // 10_000, hosts=1, start_ms=now - days * DAY)
+        if sparse:
+            recent = now - 2 * 3_600_000
+            data = [s for s in samples(days * DAY // 10_000, hosts=1, start_ms=now - days * DAY)
+                    if s["timestamp"] >= recent or s["timestamp"] % 300_000 < 10_000]
+        else:
+            data = samples(days * DAY // 10_000, hosts=1, start_ms=now - days * DAY)
         for i in range(0, len(data), 500):
             assert client.http.post("/api/metrics", headers={"content-type": "application/json"},
                                     body=json.dumps(data[i:i + 500])).status_code == 200
@@ -78,10 +101,13 @@ def main() -> int:
     parser.add_argument("--engine", choices=["sqlite", "dynamodb"], default="sqlite")
     parser.add_argument("--samples", type=int, default=20_000)
     parser.add_argument("--query-days", type=int, default=30, help="days of one host to query")
+    parser.add_argument("--sparse-history", action="store_true",
+                        help="older samples every 5 minutes (same roll-up items, faster to load)")
     args = parser.parse_args()
     with engine_workdir(args.engine) as workdir:
         report = {"engine": args.engine, "ingest": ingest_ratio(args.engine, workdir, args.samples),
-                  "query": query_cost(args.engine, workdir, args.query_days)}
+                  "write_cost": write_cost(args.engine, workdir),
+                  "query": query_cost(args.engine, workdir, args.query_days, args.sparse_history)}
     print(json.dumps(report, indent=2))
     return 0
 

@@ -95,12 +95,11 @@ def record_events(repo: BusinessRepository, events: Sequence[BusinessEvent],
     raise Busy("too many concurrent writes to the same users or events; retry")
 
 
-def add_stale_journals(repo: BusinessRepository, shards: int, now_ms: int,
-                       min_age_ms: int = 60_000) -> int:
+def add_stale_journals(repo: BusinessRepository, now_ms: int, min_age_ms: int = 60_000) -> int:
     """Add the journals that a writer left unadded (it stopped between its claims and their
     roll-ups) and that are older than ``min_age_ms``; returns how many. Run by the
     aggregateStats schedule. Racing a live writer is harmless: a journal is consumed once."""
-    journals = repo.stale_journals(shards, now_ms - min_age_ms)
+    journals = repo.stale_journals(now_ms - min_age_ms)
     _add_journals(repo, journals)
     return len(journals)
 

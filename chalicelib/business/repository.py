@@ -24,6 +24,11 @@ from .models import BusinessEvent, Purchase
 from .rollup import ActiveDays, CounterKey, RollupDelta, SessionSpan
 
 
+#: Journals are spread over this many partitions (a fixed number, unlike ROLLUP_SHARDS, so
+#: that a changed setting never hides journals from the sweep that adds stale ones).
+JOURNAL_PARTITIONS = 8
+
+
 def user_key(user_id: str) -> tuple[str, str]:
     return f"user#{user_id}", "state"
 
@@ -113,7 +118,8 @@ class BusinessRepository:
 
     @staticmethod
     def journal_for(claim: Claim, received_ms: int) -> Journal:
-        return Journal(f"journal#{claim.shard}", f"{received_ms:013d}#{secrets.token_hex(8)}",
+        return Journal(f"journal#{claim.shard % JOURNAL_PARTITIONS}",
+                       f"{received_ms:013d}#{secrets.token_hex(8)}",
                        claim.delta, claim.product_names, claim.shard)
 
     def apply_ops(self, journals: list[Journal]) -> list[Op]:
@@ -131,11 +137,11 @@ class BusinessRepository:
         found = self.store.get_many("rollups", [(j.pk, j.sk) for j in journals])
         return [j for j in journals if (j.pk, j.sk) in found]
 
-    def stale_journals(self, shards: int, written_before_ms: int) -> list[Journal]:
+    def stale_journals(self, written_before_ms: int) -> list[Journal]:
         """Journals written before ``written_before_ms`` and not consumed: left by a writer
         that stopped between its claims and adding them."""
         out = []
-        for shard in range(shards):
+        for shard in range(JOURNAL_PARTITIONS):
             cursor = None
             while True:
                 page = self.store.query("rollups", f"journal#{shard}", newest_first=False,

@@ -19,7 +19,7 @@ def aggregate_stats(event):
     """Add the roll-up journals a stopped writer left, then refresh today's DailyStats from
     the roll-ups (seed 000's aggregateStats)."""
     now = int(time.time() * 1000)
-    add_stale_journals(repository(), policy().shards, now)
+    add_stale_journals(repository(), now)
     return refresh_today(repository(), policy(), now)
 
 

@@ -41,7 +41,7 @@ def test_a_live_batch_is_planned_through_journals_and_counted_at_once(sqlite_sto
     assert journaled and len(claims) > 1
     assert record_events(repo, events, policy(), now_ms()) == (500, 0)
     assert orders(repo) == 500
-    assert sqlite_store.query("rollups", f"journal#{claims[0].shard}").items == []
+    assert all(sqlite_store.query("rollups", f"journal#{p}").items == [] for p in range(8))
 
 
 def test_journals_left_by_a_stopped_writer_are_added_by_the_schedule_once(sqlite_store):
@@ -55,8 +55,8 @@ def test_journals_left_by_a_stopped_writer_are_added_by_the_schedule_once(sqlite
     assert len(repo.stored_event_keys(e.key for e in events)) == 300
     assert orders(repo) == 0
     # When the schedule runs (twice: EventBridge delivers at least once).
-    assert add_stale_journals(repo, policy().shards, now_ms()) == len(journals)
-    assert add_stale_journals(repo, policy().shards, now_ms()) == 0
+    assert add_stale_journals(repo, now_ms()) == len(journals)
+    assert add_stale_journals(repo, now_ms()) == 0
     # Then every event is counted once, and redelivering the batch changes nothing.
     assert orders(repo) == 300
     assert record_events(repo, events, policy(), now_ms()) == (0, 300)
@@ -68,7 +68,7 @@ def test_a_recent_journal_is_left_to_its_writer(sqlite_store):
     claims, _ = plan_claims(live_batch(300), {}, policy(), repo.bucket_is_kept, now_ms())
     journals = [repo.journal_for(c, now_ms()) for c in claims]
     repo.write_groups([repo.claim_ops(c, now_ms(), j) for c, j in zip(claims, journals)])
-    assert add_stale_journals(repo, policy().shards, now_ms()) == 0
+    assert add_stale_journals(repo, now_ms()) == 0
 
 
 def test_a_writer_and_the_schedule_racing_for_journals_count_them_once(tmp_path):
@@ -80,7 +80,7 @@ def test_a_writer_and_the_schedule_racing_for_journals_count_them_once(tmp_path)
     journals = [repo.journal_for(c, now_ms() - 120_000) for c in claims]
     repo.write_groups([repo.claim_ops(c, now_ms(), j) for c, j in zip(claims, journals)])
     threads = [threading.Thread(target=lambda: add_stale_journals(
-        repository_for(SqliteStore(path), policy()), policy().shards, now_ms())) for _ in range(4)]
+        repository_for(SqliteStore(path), policy()), now_ms())) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -123,7 +123,7 @@ def test_a_claim_meeting_a_stored_event_is_cancelled_whole_and_those_before_stan
     stopped = claims[cancelled.value.group].events
     assert 0 < len(written) < 299
     assert len(repo.stored_event_keys(e.key for e in stopped)) == 1  # only the other writer's
-    assert add_stale_journals(repo, policy().shards, now_ms()) == cancelled.value.group
+    assert add_stale_journals(repo, now_ms()) == cancelled.value.group
     assert orders(repo) == len(written) + 1
     assert record_events(repo, events, policy(), now_ms()) == (299 - len(written), len(written) + 1)
     assert orders(repo) == 300
@@ -134,4 +134,15 @@ def test_write_claims_reports_how_many_claims_it_wrote(sqlite_store):
     events = live_batch(300)
     claims, journaled = plan_claims(events, {}, policy(), repo.bucket_is_kept, now_ms())
     assert _write_claims(repo, claims, journaled, now_ms()) == len(claims)
+    assert orders(repo) == 300
+
+
+def test_the_aggregate_stats_schedule_adds_stale_journals(api, sqlite_store):
+    from chalicelib.local.worker import scheduled_event
+    repo = repository_for(sqlite_store, policy())
+    claims, journaled = plan_claims(live_batch(300), {}, policy(), repo.bucket_is_kept, now_ms())
+    journals = [repo.journal_for(c, now_ms() - 120_000) for c in claims]
+    repo.write_groups([repo.claim_ops(c, now_ms(), j) for c, j in zip(claims, journals)])
+    assert journaled and orders(repo) == 0
+    api.lambda_.invoke("aggregateStats", scheduled_event("aggregateStats", time.time()))
     assert orders(repo) == 300
