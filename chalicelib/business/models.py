@@ -5,38 +5,12 @@ Timestamps arrive as epoch milliseconds or ISO-8601 with an offset and leave as 
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, Union
 
-from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
-)
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-# 2001-09-09 .. 2286-11-20 in ms: anything outside is almost surely seconds or microseconds.
-_MIN_MS, _MAX_MS = 1_000_000_000_000, 9_999_999_999_999
+from ..field_types import EpochMs
 
-
-def _epoch_ms(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError("timestamp must be epoch milliseconds or an ISO-8601 string")
-    if isinstance(value, int):
-        if value < _MIN_MS:
-            raise ValueError("timestamp must be epoch milliseconds (this looks like seconds)")
-        if value > _MAX_MS:
-            raise ValueError("timestamp must be epoch milliseconds (this is too large)")
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("timestamp is not a valid ISO-8601 date-time") from None
-        if parsed.tzinfo is None:
-            raise ValueError("ISO-8601 timestamp needs an offset, e.g. 2026-11-23T10:00:00Z")
-        return int(parsed.timestamp() * 1000)
-    raise ValueError("timestamp must be epoch milliseconds or an ISO-8601 string")
-
-
-EpochMs = Annotated[int, BeforeValidator(_epoch_ms)]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=2048, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]

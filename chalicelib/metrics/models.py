@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-from ..business.models import EpochMs
+from ..field_types import EpochMs
 
 METRIC_NAME = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 MAX_VALUES = 400
