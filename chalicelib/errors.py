@@ -18,6 +18,10 @@ class InvalidInput(DomainError):
     status, code = 400, "invalid_input"
 
 
+class PayloadTooLarge(DomainError):
+    status, code = 413, "too_large"
+
+
 class NotFound(DomainError):
     status, code = 404, "not_found"
 

@@ -13,7 +13,8 @@ from typing import Any, Callable
 from chalice import Response
 from chalice.app import Request
 
-from .errors import DomainError, InvalidInput
+from . import bounded_json
+from .errors import DomainError, InvalidInput, PayloadTooLarge
 
 logger = logging.getLogger("mission_control.http")
 
@@ -27,14 +28,17 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 
 
 def json_body(request: Request) -> Any:
-    """The request body as JSON; ``InvalidInput`` (400) when it is missing or not JSON."""
+    """The request body as JSON, parsed within ``bounded_json``'s limits: ``InvalidInput``
+    (400) when it is missing, not JSON or nested too deep, ``PayloadTooLarge`` (413) when it
+    is over ``bounded_json.MAX_BODY_BYTES``."""
     raw = request.raw_body
     if not raw:
         raise InvalidInput("the request needs a JSON body")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", [{"field": "(body)", "message": str(exc)}]) from None
+        return bounded_json.parse(raw)
+    except bounded_json.JsonRefused as refused:
+        error = PayloadTooLarge if refused.too_large else InvalidInput
+        raise error(f"the body {refused.reason}", [{"field": "(body)", "message": refused.reason}]) from None
 
 
 def json_response(request: Request, body: Any, status: int = 200) -> Response:
