@@ -5,20 +5,52 @@ Timestamps arrive as epoch milliseconds or ISO-8601 with an offset and leave as 
 """
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, model_validator
 
-from ..field_types import EpochMs
+from ..field_types import EpochMs, matching, printable, storable_number, storable_text
 
-Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Text = Annotated[StrictStr, Field(min_length=1, max_length=2048, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
-Flat = Union[StrictStr, StrictInt, StrictFloat, StrictBool, None]
+#: an event as the client sent it, as compact UTF-8 JSON, is at most this many bytes
+MAX_EVENT_BYTES = 8192
+#: a custom event's property value (a string) is at most this many characters
+MAX_PROPERTY_CHARS = 1024
+MAX_PROPERTIES = 50
+
+Id = printable(128)
+Text = printable(2048)
+Currency = matching(r"[A-Z]{3}", "a three-letter ISO 4217 code such as USD", 3)
+
+
+def _property_value(value: object) -> str | int | float | bool | None:
+    """A flat JSON value: text, a number both stores keep, a boolean or null."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_PROPERTY_CHARS:
+            raise ValueError(f"a property value holds at most {MAX_PROPERTY_CHARS} characters "
+                             f"(this one {len(value):,})")
+        return storable_text(value)
+    if isinstance(value, (int, float)):
+        return storable_number(value)
+    raise ValueError("a property value is a string, a number, true, false or null (properties are flat)")
+
+
+PropertyValue = Annotated[Union[str, int, float, bool, None], PlainValidator(_property_value)]
 
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _within_size(self):
+        """The same bound on both stores (a DynamoDB item holds at most 400 KB)."""
+        size = len(json.dumps(self.model_dump(exclude_none=True, exclude={"kind"}), ensure_ascii=False,
+                              separators=(",", ":")).encode())
+        if size > MAX_EVENT_BYTES:
+            raise ValueError(f"an event is at most {MAX_EVENT_BYTES:,} bytes as JSON (this one {size:,})")
+        return self
 
     @property
     def key(self) -> str:
@@ -30,7 +62,7 @@ class Purchase(_Event):
     kind: Literal["purchase"] = "purchase"
     orderId: Id
     productId: Id
-    productName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    productName: printable(200)
     amount: Annotated[StrictInt, Field(ge=0, le=10**12, description="minor units: 1999 is 19.99")]
     currency: Currency
     userId: Id
@@ -59,13 +91,12 @@ class PageView(_Event):
 class CustomEvent(_Event):
     kind: Literal["event"] = "event"
     eventId: Id
-    name: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    name: printable(128)
     userId: Id
     sessionId: Id | None = None
-    feature: Annotated[StrictStr, Field(min_length=1, max_length=64,
-                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] | None = None
-    properties: Annotated[dict[Annotated[str, Field(max_length=64)], Flat],
-                          Field(max_length=50)] | None = None
+    feature: matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+                      "letters, digits and . _ - (starting with a letter or digit)", 64) | None = None
+    properties: Annotated[dict[printable(64), PropertyValue], Field(max_length=MAX_PROPERTIES)] | None = None
     timestamp: EpochMs
 
     @property

@@ -117,3 +117,11 @@ def test_a_token_whose_header_nests_deeply_is_a_401_and_a_quiet_log_line(api, ro
 def test_a_malformed_token_header_is_a_401(api, header):
     token = b64url(header) + "." + b64url(b"{}") + ".c2ln"
     assert_error(api.http.get("/api/kpis", headers={"authorization": f"Bearer {token}"}), 401)
+
+
+# -- numbers out of range -----------------------------------------------------------------------
+def test_a_400_digit_metric_value_is_a_400_naming_the_field(api):
+    raw = '{"host": "h", "kind": "vm", "timestamp": %d, "values": {"cpu.percent": %s}}' % (now_ms(), "9" * 400)
+    error = assert_error(api.http.post("/api/metrics", headers=JSON, body=raw), 400)
+    assert error["details"] == [{"field": "values.cpu.percent", "message": "must be at most 1e15 in magnitude"}]
+    assert nothing_stored(api)
