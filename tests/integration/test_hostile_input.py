@@ -120,8 +120,33 @@ def test_a_malformed_token_header_is_a_401(api, header):
 
 
 # -- numbers out of range -----------------------------------------------------------------------
+@pytest.mark.parametrize("param", ["to", "from", "step"])
+def test_a_400_digit_query_number_is_a_400_naming_the_parameter(api, param):
+    huge = "9" * 400
+    reply = api.http.get(f"/api/metrics?host=web-1&metric=cpu.percent&{param}={huge}")
+    error = assert_error(reply, 400)
+    assert [d["field"] for d in error["details"]] == [param]
+    assert huge not in reply.body.decode()  # named, not repeated
+
+
+@pytest.mark.parametrize("query, field", [
+    ("from=-5", "from"), ("to=1e12", "to"), ("to=%EF%BC%91%EF%BC%92", "to"), ("step=5000", "step"),
+    ("step=15000", "step"), ("host=web%201", "host"), ("metric=CPU", "metric"), ("kind=container", "kind"),
+])
+def test_query_parameters_out_of_their_range_are_a_400_naming_them(api, query, field):
+    params = dict(p.split("=", 1) for p in f"host=web-1&metric=cpu.percent&{query}".split("&"))
+    reply = api.http.get("/api/metrics?" + "&".join(f"{k}={v}" for k, v in params.items()))
+    assert field in [d["field"] for d in assert_error(reply, 400)["details"]]
+
+
 def test_a_400_digit_metric_value_is_a_400_naming_the_field(api):
     raw = '{"host": "h", "kind": "vm", "timestamp": %d, "values": {"cpu.percent": %s}}' % (now_ms(), "9" * 400)
     error = assert_error(api.http.post("/api/metrics", headers=JSON, body=raw), 400)
     assert error["details"] == [{"field": "values.cpu.percent", "message": "must be at most 1e15 in magnitude"}]
     assert nothing_stored(api)
+
+
+@pytest.mark.parametrize("param, value", [("weeks", "9" * 400), ("limit", "9" * 400)])
+def test_a_400_digit_business_parameter_is_a_400(api, param, value):
+    route = "/api/revenue" if param == "weeks" else "/api/products"
+    assert param in [d["field"] for d in assert_error(api.http.get(f"{route}?{param}={value}"), 400)["details"]]
