@@ -312,9 +312,10 @@ def dev_issuer_routes(config: Any = None):
                 groups_claim=config.groups_claim))
         return issuers[0]
 
-    def json_reply(body: Any, status: int = 200, cache: str = "no-cache") -> Response:
+    def json_reply(body: Any, status: int = 200, cache: str = "no-cache",
+                   headers: dict[str, str] | None = None) -> Response:
         return Response(body=json.dumps(body), status_code=status,
-                        headers={"Content-Type": "application/json", "Cache-Control": cache})
+                        headers={"Content-Type": "application/json", "Cache-Control": cache, **(headers or {})})
 
     def page(body: str, status: int = 200, form_to: tuple[str, ...] = ()) -> Response:
         return Response(body=body, status_code=status, headers={
@@ -385,9 +386,11 @@ def dev_issuer_routes(config: Any = None):
         try:
             tokens = issuer().exchange(form(), repository())
         except OAuthError as error:
-            status = 401 if error.error == "invalid_client" else 400
-            return json_reply({"error": error.error, "error_description": error.description},
-                              status, cache="no-store")
+            body = {"error": error.error, "error_description": error.description}
+            if error.error == "invalid_client":  # RFC 6749 5.2: a 401 names the scheme to use
+                return json_reply(body, 401, cache="no-store", headers={
+                    "WWW-Authenticate": f'Basic realm="{config.issuer}", error="invalid_client"'})
+            return json_reply(body, 400, cache="no-store")
         return json_reply(tokens, cache="no-store")
 
     return api

@@ -155,8 +155,11 @@ def test_a_stolen_code_is_useless_after_a_failed_try(issuer_app):
 def test_an_unknown_client_is_refused_at_the_token_endpoint(issuer_app):
     verifier, challenge = pkce()
     code = sign_in(issuer_app, "viewer", challenge)["code"]
-    status, body, _ = exchange(issuer_app, code, verifier, client_id="someone-else")
+    status, body, headers = exchange(issuer_app, code, verifier, client_id="someone-else")
     assert (status, body["error"]) == (401, "invalid_client")
+    # RFC 6749 5.2: a 401 says how to authenticate (RFC 7235: it must carry WWW-Authenticate).
+    assert headers["WWW-Authenticate"].startswith('Basic realm="http://127.0.0.1:')
+    assert 'error="invalid_client"' in headers["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("redirect_uri", [f"{SPA}/evil", SPA, f"{SPA}/?next=x", "https://evil.example.com/",
