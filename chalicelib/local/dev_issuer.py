@@ -252,7 +252,7 @@ class DevIssuer:
         for user in DEMO_USERS.values():
             label = f"{html.escape(user.name)} <small>{html.escape(user.role)}</small>"
             rows.append(f'<li><button name="user" value="{html.escape(user.role)}">{label}</button></li>'
-                        if params else f"<li>{label} — <code>missionctl token --role "
+                        if params else f"<li>{label} — <code>.venv/bin/missionctl token --role "
                         f"{html.escape(user.role)}</code></li>")
         if params:
             hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'

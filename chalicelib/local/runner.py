@@ -210,12 +210,13 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> in
         for thread in threads:
             thread.start()
         spa_note = "" if os.environ.get("SPA_DIR") else " (API only: the SPA is not built)"
-        print(f"Mission Control listening on {base_url}{spa_note} — store {s.store}; Ctrl-C stops\n"
-              f"  sign in: open {base_url}/ (demo users viewer, operator, admin at {issuer}/authorize)\n"
-              f"  a token for curl: missionctl token --role viewer, then\n"
-              f"    curl -H \"Authorization: Bearer $(missionctl token --role viewer)\" {base_url}/api/kpis\n"
-              f"  API keys for ingestion: missionctl apikey create --scope ingest:business "
-              f"(list, revoke ID)", flush=True)
+        print(f"\nMission Control is running: open {base_url}/ and pick a demo user (viewer, operator "
+              f"or admin) to sign in.\n"
+              f"  listening on {base_url}{spa_note}; store {s.store}; sign-in page {issuer}/authorize\n"
+              f"  a token for curl: curl -H \"Authorization: Bearer $(.venv/bin/missionctl token --role "
+              f"viewer)\" {base_url}/api/kpis\n"
+              f"  an API key to send data: .venv/bin/missionctl apikey create --scope ingest:business\n"
+              f"  Ctrl-C stops it.\n", flush=True)
         while not stop.wait(0.5):
             if server.poll() is not None:
                 print(f"chalice local stopped (code {server.returncode}); shutting down", file=sys.stderr)
@@ -230,6 +231,7 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> in
         stop_process(server)
         for thread in threads:
             thread.join(timeout=10)
+        print("Mission Control stopped.", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
