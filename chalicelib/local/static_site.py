@@ -222,7 +222,8 @@ def spa_auth_config() -> dict[str, str] | None:
     - endpoints: ``SPA_AUTH_DOMAIN`` (a Cognito hosted-UI domain,
       ``https://<prefix>.auth.<region>.amazoncognito.com``) gives ``/oauth2/authorize``,
       ``/oauth2/token``, ``/oauth2/revoke`` and ``/logout``; with the dev issuer
-      (``DEV_ISSUER=1``), ``<issuer>/authorize`` and ``<issuer>/token``; ``SPA_AUTH_AUTHORIZE_URL``,
+      (``DEV_ISSUER=1``), ``<issuer>/authorize``, ``<issuer>/token`` and ``<issuer>/logout`` (which
+      ends its sign-in session); ``SPA_AUTH_AUTHORIZE_URL``,
       ``SPA_AUTH_TOKEN_URL``, ``SPA_AUTH_LOGOUT_URL``, ``SPA_AUTH_REVOKE_URL`` override each;
     - ``scopes``: ``SPA_AUTH_SCOPES`` (default ``openid profile email``);
     - ``redirectUri``: ``SPA_AUTH_REDIRECT_URI``, only when it must differ from the page's own
@@ -243,7 +244,8 @@ def spa_auth_config() -> dict[str, str] | None:
     elif issuer and _env("DEV_ISSUER") == "1":
         # The local issuer's endpoints (dev_issuer.DevIssuer.discovery), written out so a
         # signed-out page goes to sign in without first fetching the discovery document.
-        auth.update(authorizeUrl=f"{issuer}/authorize", tokenUrl=f"{issuer}/token")
+        auth.update(authorizeUrl=f"{issuer}/authorize", tokenUrl=f"{issuer}/token",
+                    logoutUrl=f"{issuer}/logout")
     for key, name in (("authorizeUrl", "SPA_AUTH_AUTHORIZE_URL"), ("tokenUrl", "SPA_AUTH_TOKEN_URL"),
                       ("logoutUrl", "SPA_AUTH_LOGOUT_URL"), ("revokeUrl", "SPA_AUTH_REVOKE_URL"),
                       ("redirectUri", "SPA_AUTH_REDIRECT_URI")):

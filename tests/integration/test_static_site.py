@@ -183,7 +183,7 @@ def test_config_json_tells_the_spa_how_to_sign_in_with_the_local_issuer(client, 
     assert config_json(client) == {"apiBaseUrl": "", "auth": {
         "clientId": "mission-control-spa", "issuer": "http://127.0.0.1:8000/auth",
         "authorizeUrl": "http://127.0.0.1:8000/auth/authorize", "tokenUrl": "http://127.0.0.1:8000/auth/token",
-        "scopes": "openid profile email"}}
+        "logoutUrl": "http://127.0.0.1:8000/auth/logout", "scopes": "openid profile email"}}
 
 
 def test_the_local_issuers_endpoints_in_config_json_are_the_ones_it_publishes(client, monkeypatch, tmp_path):
@@ -194,8 +194,9 @@ def test_the_local_issuers_endpoints_in_config_json_are_the_ones_it_publishes(cl
     monkeypatch.setenv("DEV_ISSUER", "1")
     discovery = DevIssuer.in_data_dir(tmp_path / "keys", issuer).discovery()
     auth = config_json(client)["auth"]
-    assert (auth["issuer"], auth["authorizeUrl"], auth["tokenUrl"]) == (
-        discovery["issuer"], discovery["authorization_endpoint"], discovery["token_endpoint"])
+    assert (auth["issuer"], auth["authorizeUrl"], auth["tokenUrl"], auth["logoutUrl"]) == (
+        discovery["issuer"], discovery["authorization_endpoint"], discovery["token_endpoint"],
+        discovery["end_session_endpoint"])
 
 
 def test_config_json_gives_cognitos_hosted_ui_endpoints_from_its_domain(client, monkeypatch):
