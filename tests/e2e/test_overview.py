@@ -66,11 +66,16 @@ def test_overview_shows_what_the_api_computed_and_survives_an_outage(product, si
     # From the navigation back from the sign-in page: config, code exchange, /api/me, then KPIs.
     metrics["first KPI paint after the sign-in redirect (ms, loopback)"] = first_kpi
 
-    # Live and cheap: the next refresh asks with If-None-Match and gets 304s.
+    # Live and cheap: the next refresh asks with If-None-Match and gets 304s, which confirm the
+    # numbers are current: the "as of" time moves with them.
+    as_of = page.get_by_test_id("as-of").locator("time")
+    before = as_of.get_attribute("datetime")
     page.wait_for_timeout(6500)
     conditional = [c for c in api_calls if c[2]]
     assert conditional, f"no conditional request in {api_calls}"
     assert any(status == 304 for _, status, _ in conditional), conditional
+    assert as_of.get_attribute("datetime") != before, "the as-of time froze on 304s"
+    expect(page.get_by_test_id("as-of")).to_contain_text("Live · as of")
 
     # The API goes away: a banner says so, the last numbers stay.
     product.stop()

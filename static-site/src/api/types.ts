@@ -15,8 +15,6 @@ export interface Kpis {
   period: Period;
   currency: string;
   timezone: string;
-  /** When the numbers were computed; older API builds omit it (then `to` stands in). */
-  asOf?: number;
   from: number;
   to: number;
   /** Minor units. */

@@ -83,7 +83,8 @@ export function Overview({ query }: { query: URLSearchParams }) {
     if (kpis) markFirstKpiPaint();
   }, [kpis !== null]);
 
-  const asOf = kpis ? kpis.asOf ?? state.kpisAt ?? kpis.to : null;
+  // "Live · as of": when the API last confirmed the numbers, a 304 included (it says they are current).
+  const asOf = kpis ? state.confirmedAt ?? kpis.to : null;
   const currency = kpis?.currency ?? revenue?.currency ?? products?.currency ?? "USD";
   const kpiStale = kpis !== null && kpis.period !== period;
   const productsStale = products !== null && products.window !== period;
