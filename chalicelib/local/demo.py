@@ -5,10 +5,9 @@ pages, some sign in and use features (one behind a flag switched on two weeks ag
 few buy from a catalogue with uneven popularity. Seeded, so a given seed and range always
 give the same events.
 
-The live traffic of ``make run`` (``LIVE_SHAPE``) is a busier hour of the same shop: about 40
-visits a minute, some visitors signing up on the spot, 2–3 purchases a minute, and never more
-than ``LIVE_MAX_QUIET_MS`` without a purchase or a new user, so every number on the Overview
-moves within a minute.
+The live traffic of ``make run`` (``LIVE_SHAPE``) is a busier hour of the same shop: about 50
+visits, 3 purchases and 2 sign-ups a minute, and never more than ``LIVE_MAX_QUIET_MS`` without
+a purchase or a new user, so every number on the Overview moves within a minute.
 """
 from __future__ import annotations
 
@@ -46,11 +45,13 @@ class DemoShape:
     signup_share: float = 0.0
 
 
+#: the ids of users who signed up during a session start with this
+NEW_USER_PREFIX = "u-new"
 #: the live traffic's shop: the history's, busier, with sign-ups (see the module docstring)
 LIVE_SHAPE = DemoShape(conversion=0.05, signup_share=0.08)
 LIVE_SESSIONS_PER_MINUTE = 40.0
 #: the longest the live traffic goes without a purchase, or without a new user, in ms
-LIVE_MAX_QUIET_MS = {"purchase": 30_000, "signup": 45_000}
+LIVE_MAX_QUIET_MS = {"purchase": 30_000, "signup": 35_000}
 
 
 def _intensity(ts_ms: int, start_ms: int, tz_offset_h: float) -> float:
@@ -117,7 +118,7 @@ class DemoTraffic:
 
     def _sign_up(self, events: list[BusinessEvent], session_id: str, t: int) -> tuple[str, int]:
         """The visitor signs up: a new user id from the /signup page on."""
-        user = self._id("u-new")
+        user = self._id(NEW_USER_PREFIX)
         events.append(PageView(eventId=self._id("pv"), sessionId=session_id, userId=user,
                                page="/signup", timestamp=t))
         return user, t + int(self.rng.uniform(5, 20) * 1000)

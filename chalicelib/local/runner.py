@@ -109,11 +109,13 @@ class LiveTraffic:
             self._post(f"/api/ingest/{kind}", events)
 
     def _schedule(self, events: list) -> None:
+        from .demo import NEW_USER_PREFIX
         for event in events:
             self.n += 1
             heapq.heappush(self.heap, (event.timestamp, self.n, event))
             moment = ("purchase" if event.kind == "purchase" else
-                      "signup" if event.kind == "pageview" and event.page == "/signup" else None)
+                      "signup" if event.kind == "pageview" and event.page == "/signup"
+                      and (event.userId or "").startswith(NEW_USER_PREFIX) else None)
             if moment:
                 bisect.insort(self.moments[moment], event.timestamp)
 

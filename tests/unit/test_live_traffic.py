@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.local.demo import DemoTraffic
+from chalicelib.local.demo import NEW_USER_PREFIX, DemoTraffic
 from chalicelib.local.runner import LiveTraffic
 
 T0 = 1_800_000_000_000
 MINUTE = 60_000
+
+
+def signs_up(event: dict) -> bool:
+    return event.get("page") == "/signup" and event.get("userId", "").startswith(NEW_USER_PREFIX)
 
 
 def ten_minutes(seed: int) -> list[tuple[int, str, dict]]:
@@ -33,7 +37,7 @@ def test_every_minute_moves_every_overview_number(seed):
         window = [(kind, e) for at, kind, e in posted if start <= at < start + MINUTE]
         kinds = {kind for kind, _e in window}
         assert {"purchase", "pageview", "event"} <= kinds, (start, kinds)
-        assert any(e.get("page") == "/signup" for _k, e in window), f"no new user in the minute from {start}"
+        assert any(signs_up(e) for _k, e in window), f"no new user in the minute from {start}"
         assert len({e["sessionId"] for _k, e in window if "sessionId" in e}) >= 10
 
 
@@ -47,12 +51,12 @@ def test_the_pace_is_a_plausible_busy_shop():
     assert 0.02 <= len(purchases) / len(sessions) <= 0.12  # conversion, orders ÷ sessions
     assert 2 <= len(pageviews) / len(sessions) <= 6
     assert {e["currency"] for e in purchases} == {"USD"}
+    assert 0.5 <= len([e for _at, _kind, e in posted if signs_up(e)]) / minutes <= 4
 
 
 def test_the_demo_history_is_unchanged_by_the_live_shape():
     """The history loader's default shape draws exactly as before (no sign-ups): a given seed
     still loads the same events."""
     events = list(DemoTraffic(7).events_between(T0, T0 + 6 * 3_600_000, T0))
-    assert not any(getattr(e, "page", None) == "/signup" and e.userId and e.userId.startswith("u-new")
-                   for e in events)
+    assert not any((e.userId or "").startswith(NEW_USER_PREFIX) for e in events)
     assert len(events) == len(list(DemoTraffic(7).events_between(T0, T0 + 6 * 3_600_000, T0)))
