@@ -60,6 +60,9 @@ def test_overview_shows_what_the_api_computed_and_survives_an_outage(product, si
     expect(page.get_by_test_id("kpi-aov")).to_have_text(usd(api["aov"]["value"]))
     expect(page.get_by_test_id("products-table")).to_contain_text("Enterprise add-on")
     expect(page.get_by_test_id("empty-state")).to_have_count(0)
+    # Today is still running: drawn as so far, against last week by the same time of day.
+    expect(page.get_by_test_id("revenue-today")).to_contain_text("Today so far")
+    expect(page.get_by_test_id("revenue-today")).to_contain_text("last week by the same time")
 
     first_kpi = page.evaluate("performance.getEntriesByName('mc:first-kpi')[0]?.startTime ?? null")
     assert first_kpi is not None, "the Overview did not mark its first KPI paint"

@@ -185,7 +185,14 @@ export function Overview({ query }: { query: URLSearchParams }) {
           <h2 id="revenue-title" class="panel__title">
             Revenue <span class="muted">· this week against last week</span>
           </h2>
-          <RevenueChart days={revenue?.days ?? null} currency={revenue?.currency ?? currency} locale={locale} theme={theme} />
+          <RevenueChart
+            days={revenue?.days ?? null}
+            currency={revenue?.currency ?? currency}
+            locale={locale}
+            theme={theme}
+            asOf={revenue?.asOf ?? null}
+            timeZone={revenue?.timezone}
+          />
         </section>
         <UsersPanel users={users} locale={locale} />
       </div>
