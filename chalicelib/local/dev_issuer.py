@@ -314,7 +314,9 @@ class DevIssuer:
                     f"line, get a token for a demo user:</p><ul>{''.join(rows)}</ul>")
         return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<title>Sign in — Mission Control (dev)</title><style>" + SIGN_IN_CSS + "</style></head>"
+                "<title>Sign in — Mission Control (dev)</title>"
+                f"<link rel=\"icon\" href=\"{html.escape(_origin(self.issuer))}/favicon.svg\" type=\"image/svg+xml\">"
+                "<style>" + SIGN_IN_CSS + "</style></head>"
                 "<body><main><h1>Sign in to Mission Control</h1><p class=\"note\">Local dev issuer: "
                 "demo users only, never on a real deployment.</p>" + body + "</main></body></html>")
 

@@ -9,7 +9,8 @@ Chalice routes take one path segment per parameter (no greedy paths), so the lay
 ``/``                 index.html, ``Cache-Control: no-cache`` (it names the current assets)
 ``/assets/{name}``    hashed assets, immutable for a year
 ``/config.json``      the SPA's runtime config, written from the environment, no-cache
-``/{name}``           the other top-level files Vite copies from ``public/`` (favicon), no-cache
+``/{name}``           the other top-level files Vite copies from ``public/`` (favicon), no-cache;
+                      ``/favicon.ico`` is the SVG icon unless the build has an .ico
 
 Settings (read from the environment on each request, so a test or a rebuild needs no restart):
 ``SPA_DIR`` the built dist directory; ``SPA_API_BASE_URL`` the API origin the SPA should call
@@ -265,10 +266,17 @@ def spa_config() -> Response:
     return _respond(body, _etag(body), "application/json", NO_CACHE)
 
 
+#: what browsers ask for by themselves, on any page (the sign-in page's too), and the file that answers
+FAVICON_ICO, FAVICON = "favicon.ico", "favicon.svg"
+
+
 @static_site.route("/{name}", methods=["GET"])
 def top_level_file(name: str) -> Response:
-    """favicon.svg, robots.txt, index.html: what Vite copies to the top of dist/."""
+    """favicon.svg, robots.txt, index.html: what Vite copies to the top of dist/. A browser asks
+    for /favicon.ico on its own; without such a file the SPA's SVG icon answers it."""
     spa_dir = _spa_dir()
     if not spa_dir:
         return _spa_missing()
+    if name == FAVICON_ICO and not os.path.isfile(os.path.join(spa_dir, FAVICON_ICO)):
+        name = FAVICON
     return _serve_file(spa_dir, "", name, NO_CACHE)

@@ -250,6 +250,20 @@ def test_top_level_files_are_served_with_no_cache(client):
     assert get(client, "/index.html").body.decode() == INDEX
 
 
+def test_favicon_ico_is_the_spas_icon_for_every_page_the_sign_in_page_too(client, spa_dir):
+    res = get(client, "/favicon.ico")  # what a browser asks for by itself, on any page
+    assert res.status_code == 200 and hdr(res, "content-type") == "image/svg+xml"
+    assert res.body.decode() == SVG
+    (spa_dir / "favicon.ico").write_bytes(b"\x00\x00\x01\x00")  # a build that ships one: that one
+    assert hdr(get(client, "/favicon.ico", Accept="image/x-icon"), "content-type") == "image/x-icon"
+
+
+def test_the_sign_in_page_names_the_spas_icon(tmp_path):
+    from chalicelib.local.dev_issuer import DevIssuer
+    page = DevIssuer.in_data_dir(tmp_path / "keys", "http://127.0.0.1:8000/auth").sign_in_page(None)
+    assert '<link rel="icon" href="http://127.0.0.1:8000/favicon.svg" type="image/svg+xml">' in page
+
+
 def test_unknown_top_level_names_are_json_404s(client):
     for path in ("/robots.txt", "/.env", "/assets", "/nothing"):
         res = get(client, path)
