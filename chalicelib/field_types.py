@@ -22,9 +22,9 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, Str
 
 # 2001-09-09 .. 2286-11-20 in ms: anything outside is almost surely seconds or microseconds.
 MIN_EPOCH_MS, MAX_EPOCH_MS = 1_000_000_000_000, 9_999_999_999_999
-#: a stored number is 0 or within these magnitudes (well inside DynamoDB's, and every sum of a
-#: day's roll-ups stays inside them too)
-MAX_NUMBER, MIN_NONZERO_NUMBER = 1e15, 1e-15
+#: a stored number is 0 or within these magnitudes: well inside DynamoDB's (1e-130 .. 1e126), so
+#: the sums a roll-up keeps stay inside them too, and roomy for any real metric (a petabyte is 1e15)
+MAX_NUMBER, MIN_NONZERO_NUMBER = 1e18, 1e-100
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -95,9 +95,9 @@ def storable_number(value: object) -> Union[int, float]:
         raise ValueError("must be a finite number (NaN and Infinity are not JSON, and 1e400 is "
                          "beyond any number a store keeps)")
     if abs(value) > MAX_NUMBER:
-        raise ValueError("must be at most 1e15 in magnitude")
+        raise ValueError("must be at most 1e18 in magnitude")
     if value and abs(value) < MIN_NONZERO_NUMBER:
-        raise ValueError("must be 0 or at least 1e-15 in magnitude")
+        raise ValueError("must be 0 or at least 1e-100 in magnitude")
     return value
 
 

@@ -142,7 +142,7 @@ def test_query_parameters_out_of_their_range_are_a_400_naming_them(api, query, f
 def test_a_400_digit_metric_value_is_a_400_naming_the_field(api):
     raw = '{"host": "h", "kind": "vm", "timestamp": %d, "values": {"cpu.percent": %s}}' % (now_ms(), "9" * 400)
     error = assert_error(api.http.post("/api/metrics", headers=JSON, body=raw), 400)
-    assert error["details"] == [{"field": "values.cpu.percent", "message": "must be at most 1e15 in magnitude"}]
+    assert error["details"] == [{"field": "values.cpu.percent", "message": "must be at most 1e18 in magnitude"}]
     assert nothing_stored(api)
 
 
