@@ -158,6 +158,20 @@ def test_no_authorization_header_yields_a_5xx_or_an_answer_outside_the_shape(ano
 
 
 @THROUGH_THE_APP
+@given(route=st.sampled_from(JSON_ROUTES[:4]), key=st.one_of(header_text, header_text.map(lambda t: "mck_" + t)))
+def test_no_api_key_header_yields_a_5xx_or_an_answer_outside_the_shape(anonymous_api, route, key):
+    reply = anonymous_api.http.post(route, headers={"x-api-key": key, "content-type": "application/json"}, body=b"{}")
+    assert_in_the_shape_and_not_5xx(reply)
+    assert reply.status_code == 401, reply.body
+
+
+@THROUGH_THE_APP
+@given(key_id=st.one_of(st.text(min_size=1, max_size=2000), st.text("0123456789abcdef", min_size=1, max_size=80)))
+def test_no_key_id_in_a_path_yields_a_5xx_or_an_answer_outside_the_shape(api, key_id):
+    assert_in_the_shape_and_not_5xx(api.http.delete("/api/keys/" + quote(key_id, safe="", errors="surrogatepass")))
+
+
+@THROUGH_THE_APP
 @given(route=st.sampled_from(READ_ROUTES),
        params=st.dictionaries(st.sampled_from(["host", "metric", "from", "to", "step", "kind", "period",
                                                "weeks", "limit", "window", string.ascii_lowercase]),
