@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from chalice import Chalice
-from chalice.test import Client
+
+from tests.conftest import client_wired_like_app
 
 SPA = "https://spa.example.com"
 REDIRECT = f"{SPA}/"
@@ -24,10 +25,8 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 def issuer_app(issuer, access_gate):
     """The dev issuer's routes and a who-am-I route in one app wired like app.py, signing with
     the loopback issuer's key, so the app validates what /auth/token hands out."""
-    from chalicelib.auth import access, current_principal, gate
-    from chalicelib.auth.middleware import access_check
+    from chalicelib.auth import access, current_principal
     from chalicelib.local.dev_issuer import dev_issuer_routes
-    from chalicelib.web import add_preflight_routes, http_edge
     config = issuer.settings(dev_issuer=True, data_dir=str(issuer.key_dir))
     app = Chalice(app_name="dev-issuer-test")
     app.register_blueprint(dev_issuer_routes(config))
@@ -37,11 +36,7 @@ def issuer_app(issuer, access_gate):
     def me():
         return {"role": current_principal().role.label}
 
-    app.register_middleware(http_edge(app, lambda: gate().config), "http")
-    app.register_middleware(access_check(app), "http")
-    add_preflight_routes(app)
-    with Client(app) as client:
-        yield client
+    yield from client_wired_like_app(app)
 
 
 def pkce() -> tuple[str, str]:

@@ -7,7 +7,8 @@ import json
 
 import pytest
 from chalice import Chalice, Response
-from chalice.test import Client
+
+from tests.conftest import client_wired_like_app
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
                     "Referrer-Policy": "no-referrer",
@@ -70,9 +71,7 @@ def app_with_surprises(anonymous_api, access_gate):
     ``api_errors``, Chalice's own errors, a body not in the shape."""
     from chalice import BadRequestError, NotFoundError
 
-    from chalicelib.auth import access, gate
-    from chalicelib.auth.middleware import access_check
-    from chalicelib.web import add_preflight_routes, http_edge
+    from chalicelib.auth import access
     app = Chalice(app_name="surprises")
 
     @app.route("/api/boom")
@@ -101,11 +100,7 @@ def app_with_surprises(anonymous_api, access_gate):
         return Response(body=json.dumps({"error": "invalid_grant"}), status_code=400,
                         headers={"Content-Type": "application/json"})
 
-    app.register_middleware(http_edge(app, lambda: gate().config), "http")
-    app.register_middleware(access_check(app), "http")
-    add_preflight_routes(app)
-    with Client(app) as client:
-        yield client
+    yield from client_wired_like_app(app)
 
 
 def test_an_unexpected_exception_is_a_500_in_our_shape_that_tells_nothing(app_with_surprises):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from chalicelib.business.models import MAX_EVENT_BYTES, MAX_PROPERTY_CHARS
-from tests.conftest import SignedInClient, _client_on
+from tests.conftest import admin_with_every_key_on
 
 JSON = {"content-type": "application/json"}
 
@@ -22,10 +22,7 @@ def now_ms() -> int:
 @pytest.fixture
 def api_on(store, access_gate, issuer):
     """The API on each engine (``store`` is SQLite, then DynamoDB Local)."""
-    from chalicelib.auth.api_keys import INGEST_SCOPES
-    for client in _client_on(store):
-        key, _record = access_gate.create_key(list(INGEST_SCOPES), "tests", "tests")
-        yield SignedInClient(client, {"authorization": f"Bearer {issuer.token('admin')}", "x-api-key": key})
+    yield from admin_with_every_key_on(store, access_gate, issuer)
 
 
 def event(**changes) -> dict:
