@@ -207,3 +207,13 @@ def test_tokens_are_renewed_silently_before_they_expire(product, new_context, pa
     assert calls[-1]["authorization"] != first, "requests after the renewal must carry the new token"
     expect(page.get_by_test_id("user-role")).to_have_text("viewer")  # never sent back to sign in
     assert "/auth/" not in page.url
+
+
+def test_the_sign_in_page_and_the_spa_share_the_spas_icon(product, page):
+    page.goto(product.base_url + "/")
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+    assert icon == product.base_url + "/favicon.svg"
+    for path in ("/favicon.svg", "/favicon.ico"):  # what the page names, what a browser asks for anyway
+        reply = page.request.get(product.base_url + path)
+        assert reply.status == 200 and reply.headers["content-type"] == "image/svg+xml", path
