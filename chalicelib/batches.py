@@ -39,7 +39,7 @@ def validate_batch(body: Any, model: type[M], noun: str, max_batch: int,
             if check is not None:
                 check(item)
         except ValidationError as exc:
-            refused.append({"index": index, "errors": pydantic_details(exc)})
+            refused.append({"index": index, "errors": pydantic_details(exc, f"({noun})")})
         except InvalidInput as exc:
             refused.append({"index": index, "errors": exc.details})
         else:

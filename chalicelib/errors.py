@@ -1,6 +1,7 @@
 """Domain errors. Features raise these; the HTTP layer (web.py) maps each to one status."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -18,6 +19,10 @@ class InvalidInput(DomainError):
     status, code = 400, "invalid_input"
 
 
+class PayloadTooLarge(DomainError):
+    status, code = 413, "too_large"
+
+
 class NotFound(DomainError):
     status, code = 404, "not_found"
 
@@ -32,10 +37,37 @@ class Busy(DomainError):
     status, code = 503, "busy"
 
 
-def pydantic_details(exc: Any, prefix: tuple = ()) -> list[dict[str, Any]]:
-    """pydantic's ValidationError as ``[{"field": "a.b", "message": ...}]`` for clients."""
+#: pydantic's messages that do not read as this API's, by error type
+_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "is not a field here; check its spelling",
+    "string_unicode": "must be Unicode text: it holds an unpaired UTF-16 surrogate (U+D800–U+DFFF)",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "dict_type": "must be a JSON object",
+    "model_type": "must be a JSON object",
+    "list_type": "must be a JSON array",
+}
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+_PYDANTIC_SUBJECT = re.compile(r"^(?:Input|String|Dictionary|List|Value) should")
+_UNREADABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def pydantic_details(exc: Any, whole: str = "(body)") -> list[dict[str, Any]]:
+    """pydantic's ValidationError as ``[{"field": "a.b", "message": ...}]`` for clients, in the
+    API's words: field paths as the client wrote them (a key that is refused is named by its
+    path, ``properties.<key>``, with "key" in the message), no "Value error, " prefixes.
+    ``whole``: the field named when the whole object is refused ("(event)")."""
     details = []
     for err in exc.errors(include_url=False, include_input=False):
-        loc = ".".join(str(p) for p in (*prefix, *err["loc"])) or "(body)"
-        details.append({"field": loc, "message": err["msg"]})
+        loc = [str(p) for p in err["loc"]]
+        message = _MESSAGES.get(err["type"], err["msg"])
+        for prefix in _PREFIXES:
+            message = message.removeprefix(prefix)
+        message = _PYDANTIC_SUBJECT.sub("must", message)
+        if loc and loc[-1] == "[key]":
+            loc, message = loc[:-1], f"the key {message}"
+        field = ".".join(_UNREADABLE.sub("\ufffd", p) for p in loc) or whole
+        details.append({"field": field, "message": message})
     return details

@@ -13,7 +13,8 @@ from typing import Any, Callable
 from chalice import Response
 from chalice.app import Request
 
-from .errors import DomainError, InvalidInput
+from . import bounded_json
+from .errors import DomainError, InvalidInput, PayloadTooLarge
 
 logger = logging.getLogger("mission_control.http")
 
@@ -27,14 +28,17 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 
 
 def json_body(request: Request) -> Any:
-    """The request body as JSON; ``InvalidInput`` (400) when it is missing or not JSON."""
+    """The request body as JSON, parsed within ``bounded_json``'s limits: ``InvalidInput``
+    (400) when it is missing, not JSON or nested too deep, ``PayloadTooLarge`` (413) when it
+    is over ``bounded_json.MAX_BODY_BYTES``."""
     raw = request.raw_body
     if not raw:
         raise InvalidInput("the request needs a JSON body")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", [{"field": "(body)", "message": str(exc)}]) from None
+        return bounded_json.parse(raw)
+    except bounded_json.JsonRefused as refused:
+        error = PayloadTooLarge if refused.too_large else InvalidInput
+        raise error(f"the body {refused.reason}", [{"field": "(body)", "message": refused.reason}]) from None
 
 
 def json_response(request: Request, body: Any, status: int = 200) -> Response:
@@ -80,36 +84,129 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def http_edge(app: Any, edge_settings: Callable[[], Any]) -> Callable:
-    """Middleware: answers CORS preflights for the configured SPA origins and puts CORS and
+    """Middleware: answers CORS preflights for the configured SPA origins, puts every error in
+    the one shape (``in_error_shape``: Chalice's own 405/415/500 included) and puts CORS and
     security headers on every answer, the access check's 401/403 included. Register it before
     (outside) every other middleware. ``edge_settings()`` gives ``cors_origins``, ``stage``
     and ``issuer`` (an ``AuthSettings``)."""
     def edge(request: Request, get_response: Callable) -> Response:
         config = edge_settings()
-        origin = request.headers.get("origin")
-        allowed = origin if origin and origin in config.cors_origins else None
         if request.method == "OPTIONS":
-            response = _preflight(app, request, allowed)
+            response = _preflight(app, request, _allowed_origin(request.headers.get("origin"), config))
         else:
-            response = get_response(request)
-        headers = response.headers
-        if allowed:
-            headers["Access-Control-Allow-Origin"] = allowed
-            headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS)
-        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Origin") if v)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers["X-Frame-Options"] = "DENY"
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.status_code != 304 and not _header(headers, "content-security-policy"):
-            # (Not on 304: its headers would replace the cached page's own policy.)
-            content_type = _header(headers, "content-type") or ""
-            headers["Content-Security-Policy"] = (
-                html_content_security_policy(_text(response.body), connect=_connect_origins(config.issuer))
-                if content_type.startswith("text/html") else API_CONTENT_SECURITY_POLICY)
-        if config.stage == "prod":
-            headers["Strict-Transport-Security"] = HSTS
-        return response
+            try:
+                response = get_response(request)
+            except Exception:  # noqa: BLE001 - the outermost net: still our shape, still our headers
+                logger.exception("unhandled error answering %s %s", request.method, request.path)
+                response = error_response(500, "internal", "something went wrong on our side; it is logged")
+            route = app.routes.get(request.path, {})
+            response = in_error_shape(response, request.method, request.path, route,
+                                      request.headers.get("content-type"))
+        return with_edge_headers(response, request.headers.get("origin"), config)
     return edge
+
+
+def with_edge_headers(response: Response, origin: str | None, config: Any) -> Response:
+    """``response`` with CORS (for an allowed ``origin``) and the security headers: what every
+    answer carries, whoever made it. ``config``: ``cors_origins``, ``stage``, ``issuer``."""
+    allowed = _allowed_origin(origin, config)
+    headers = response.headers
+    if allowed:
+        headers["Access-Control-Allow-Origin"] = allowed
+        headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS)
+    headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Origin") if v)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.status_code != 304 and not _header(headers, "content-security-policy"):
+        # (Not on 304: its headers would replace the cached page's own policy.)
+        content_type = _header(headers, "content-type") or ""
+        headers["Content-Security-Policy"] = (
+            html_content_security_policy(_text(response.body), connect=_connect_origins(config.issuer))
+            if content_type.startswith("text/html") else API_CONTENT_SECURITY_POLICY)
+    if config.stage == "prod":
+        headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
+def _allowed_origin(origin: str | None, config: Any) -> str | None:
+    return origin if origin and origin in config.cors_origins else None
+
+
+# -- one error shape, whoever answers ----------------------------------------------------------
+#: paths where every answer of status >= 400 is ``{"error": {"code", "message", "details"}}``
+API_PREFIXES = ("/api/", "/webhooks/")
+#: our code for a status, when an answer under API_PREFIXES came without one
+STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                415: "unsupported_media_type", 422: "invalid_input", 429: "rate_limited",
+                500: "internal", 502: "bad_gateway", 503: "unavailable", 504: "timeout"}
+INTERNAL_MESSAGE = "something went wrong on our side; it is logged"
+
+
+def in_error_shape(response: Response, method: str, path: str, route: dict | None = None,
+                   content_type: str | None = None) -> Response:
+    """``response`` with its error in the one shape. Chalice answers some requests itself, in
+    its own shape (``{"Code": ..., "Message": ...}``): a method the path does not take (405,
+    with ``Allow``), a Content-Type the route does not take (415), an exception in a view
+    without ``api_errors`` (500); those are rewritten everywhere. Under ``API_PREFIXES`` any
+    other error body not in the shape is replaced too (never echoed: it could hold anything).
+    ``route``: the path's routes by method (``app.routes[path]``), for what it accepts."""
+    if response.status_code < 400 or _is_error_shape(response.body):
+        return response
+    body = response.body
+    chalice_code = body.get("Code") if isinstance(body, dict) and "Message" in body else None
+    if chalice_code is None and not path.startswith(API_PREFIXES):
+        return response
+    status = response.status_code
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    if status == 405:
+        allowed = sorted(m for m in (route or {}) if m != "OPTIONS")
+        return error_response(405, "method_not_allowed", _method_message(method, path, allowed),
+                              [{"field": "method", "allowed": allowed}],
+                              {**headers, "Allow": ", ".join([*allowed, "OPTIONS"]) if allowed else "OPTIONS"})
+    if status == 415:
+        accepted = list((route or {}).get(method).content_types) if (route or {}).get(method) else ["application/json"]
+        message = f"send Content-Type: {accepted[0]}" + (
+            " (or none: a GET takes no body)" if method in ("GET", "HEAD") else "")
+        return error_response(415, "unsupported_media_type", message,
+                              [{"field": "Content-Type", "accepted": accepted}], headers)
+    if status >= 500:
+        return error_response(status, STATUS_CODES.get(status, "internal"), INTERNAL_MESSAGE, None, headers)
+    message = str(body.get("Message")) if chalice_code else f"the request was refused (HTTP {status})"
+    return error_response(status, STATUS_CODES.get(status, "bad_request"), message, None, headers)
+
+
+def unrouted_error_response(status: int, method: str, path: str, request_headers: Any, config: Any,
+                            allowed_methods: tuple[str, ...] = ()) -> Response:
+    """The answer for a request no route takes, for a server in front of the app (the local
+    runner's): 404 for a path no route has, 405 (with ``Allow``) for a method the path does
+    not take; in the one shape, with CORS and security headers (``with_edge_headers``), never
+    repeating the request's headers. ``config``: ``auth_settings()``."""
+    if status == 405:
+        response = error_response(405, "method_not_allowed", _method_message(method, path, list(allowed_methods)),
+                                  [{"field": "method", "allowed": sorted(allowed_methods)}],
+                                  {"Allow": ", ".join(sorted(set(allowed_methods) | {"OPTIONS"}))})
+    else:
+        response = error_response(status, STATUS_CODES.get(status, "not_found"),
+                                  "no such route; see README.md for the API's routes")
+    return with_edge_headers(response, request_headers.get("origin"), config)
+
+
+def _method_message(method: str, path: str, allowed: list[str]) -> str:
+    return f"{path} does not take {method}" + (f"; it takes {', '.join(allowed)}" if allowed else "")
+
+
+def _is_error_shape(body: Any) -> bool:
+    if isinstance(body, (str, bytes)):
+        if not body.lstrip().startswith(b"{" if isinstance(body, bytes) else "{"):
+            return False
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and {"code", "message", "details"} <= set(error)
 
 
 def _preflight(app: Any, request: Request, allowed_origin: str | None) -> Response:

@@ -109,6 +109,30 @@ def api(anonymous_api, access_gate, issuer):
                                          "x-api-key": key})
 
 
+def admin_with_every_key_on(store, access_gate, issuer):
+    """The app on ``store`` through chalice.test.Client, as an admin who also holds an API key
+    with every ingest scope (a generator, for fixtures)."""
+    from chalicelib.auth.api_keys import INGEST_SCOPES
+    for client in _client_on(store):
+        key, _record = access_gate.create_key(list(INGEST_SCOPES), "tests", "tests")
+        yield SignedInClient(client, {"authorization": f"Bearer {issuer.token('admin')}", "x-api-key": key})
+
+
+def client_wired_like_app(app):
+    """``app`` given the edge and access-check middleware and preflight routes as app.py wires
+    them, through chalice.test.Client (a generator, for fixtures)."""
+    from chalice.test import Client
+
+    from chalicelib.auth import gate
+    from chalicelib.auth.middleware import access_check
+    from chalicelib.web import add_preflight_routes, http_edge
+    app.register_middleware(http_edge(app, lambda: gate().config), "http")
+    app.register_middleware(access_check(app), "http")
+    add_preflight_routes(app)
+    with Client(app) as client:
+        yield client
+
+
 def _client_on(store):
     from chalice.test import Client
 

@@ -28,6 +28,12 @@ def new_key_id(now_ms: int) -> str:
     return f"{now_ms:012x}{secrets.token_hex(8)}"
 
 
+def looks_like_key_id(text: str) -> bool:
+    """Whether ``text`` could be an id ``new_key_id`` made (hex): anything else names no key,
+    and never reaches the store (whose keys have a size limit)."""
+    return 12 <= len(text) <= 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -7,7 +7,9 @@ Items (``pk`` / ``sk``):
 - ``apikey-used`` / ``<id>``: when the key was last used (epoch ms), a separate item so that the
   frequent last-used write can never overwrite a revocation;
 - ``ingest-rate#<id>`` / ``<window start s>``: the key's request counter for one rate window,
-  with a TTL.
+  with a TTL;
+- ``<kind>#<digest>`` / ``grant`` (and ``redeemed``): the dev issuer's codes, refresh tokens and
+  sign-in sessions, under the SHA-256 of their secret, with a TTL.
 
 All keys of one team fit one ``apikey`` partition (an admin creates a handful); listing them
 is one bounded query, never a scan.
@@ -94,6 +96,17 @@ class AccessRepository:
         except AlreadyExists:
             return None
         return item["grant"]
+
+
+    # -- lasting grants (the dev issuer's sign-in sessions) -----------------------------------
+    def grant(self, kind: str, digest: str) -> dict[str, Any] | None:
+        """A grant kept by ``put_grant``, read without spending it; None once expired or
+        forgotten (the store hides items past their TTL)."""
+        item = self.store.get(TABLE, f"{kind}#{digest}", "grant")
+        return item["grant"] if item else None
+
+    def forget_grant(self, kind: str, digest: str) -> None:
+        self.store.delete(TABLE, f"{kind}#{digest}", "grant")
 
 
 def _item(record: ApiKeyRecord) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from ..errors import InvalidInput, NotFound, pydantic_details
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import access, current_principal, gate
+from .api_keys import looks_like_key_id
 from .models import NewApiKey
 
 auth_api = Blueprint(__name__)
@@ -54,6 +55,8 @@ def create_key():
 @api_errors
 def revoke_key(key_id: str):
     """Revoke a key: this process refuses it at once, every other within the key cache TTL."""
+    if not looks_like_key_id(key_id):
+        raise NotFound("no API key has that id", [{"field": "id", "message": "not an API key id"}])
     record = gate().revoke_key(key_id, current_principal().subject)
     if record is None:
         raise NotFound(f"API key {key_id} does not exist")

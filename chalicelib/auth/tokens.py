@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .. import bounded_json
+
 #: a token bigger than this is refused unparsed (Cognito's are ~1-2 KB)
 MAX_TOKEN_BYTES = 8192
+#: a JOSE header is a flat object (an embedded ``jwk`` or ``crit`` list nests once more)
+MAX_HEADER_DEPTH = 4
 
 
 class TokenRefused(Exception):
@@ -83,7 +86,8 @@ def verify_token(token: str, policy: TokenPolicy, key_for: KeyResolver) -> dict[
         raise TokenRefused("the token's signature does not verify") from None
     except jwt.MissingRequiredClaimError as exc:
         raise TokenRefused(f"the token has no {exc.claim} claim") from None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError):
+        # (A signed payload is parsed by PyJWT's json.loads: never a 500, even for the issuer's.)
         raise TokenRefused("the token is malformed") from None
     _check_meant_for_us(claims, policy)
     return claims
@@ -95,8 +99,9 @@ def _header_of(token: str) -> dict[str, Any]:
     otherwise run twice per token."""
     segment = token.split(".", 1)[0]
     try:
-        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        header = bounded_json.parse(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)),
+                                    max_bytes=MAX_TOKEN_BYTES, max_depth=MAX_HEADER_DEPTH)
+    except (ValueError, binascii.Error, bounded_json.JsonRefused):
         raise TokenRefused("the token is not a JWT") from None
     if not isinstance(header, dict):
         raise TokenRefused("the token is not a JWT")

@@ -35,6 +35,19 @@ class Totals:
         return round(self.orders / self.sessions, 4) if self.sessions else 0.0
 
 
+def revenue_until(hourly_revenue: Mapping[int, int], cutoff_ms: int, hour_ms: int = 3_600_000) -> int:
+    """Revenue earned before ``cutoff_ms`` from hourly buckets (bucket start -> revenue): the
+    whole of every hour that ended by then, and of the hour it falls in the share already
+    elapsed (rounded), since hours are the finest roll-up kept for a week."""
+    total = 0
+    for start, revenue in hourly_revenue.items():
+        if start + hour_ms <= cutoff_ms:
+            total += revenue
+        elif start < cutoff_ms:
+            total += (revenue * (cutoff_ms - start) * 2 + hour_ms) // (2 * hour_ms)
+    return total
+
+
 def change_percent(value: float, previous: float) -> float | None:
     if not previous:
         return None

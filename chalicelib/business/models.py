@@ -5,46 +5,52 @@ Timestamps arrive as epoch milliseconds or ISO-8601 with an offset and leave as 
 """
 from __future__ import annotations
 
-from datetime import datetime
+import json
 from typing import Annotated, Literal, Union
 
-from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
-)
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, model_validator
 
-# 2001-09-09 .. 2286-11-20 in ms: anything outside is almost surely seconds or microseconds.
-_MIN_MS, _MAX_MS = 1_000_000_000_000, 9_999_999_999_999
+from ..field_types import EpochMs, matching, printable, storable_number, storable_text
+
+#: an event as the client sent it, as compact UTF-8 JSON, is at most this many bytes
+MAX_EVENT_BYTES = 8192
+#: a custom event's property value (a string) is at most this many characters
+MAX_PROPERTY_CHARS = 1024
+MAX_PROPERTIES = 50
+
+Id = printable(128)
+Text = printable(2048)
+Currency = matching(r"[A-Z]{3}", "a three-letter ISO 4217 code such as USD", 3)
 
 
-def _epoch_ms(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError("timestamp must be epoch milliseconds or an ISO-8601 string")
-    if isinstance(value, int):
-        if value < _MIN_MS:
-            raise ValueError("timestamp must be epoch milliseconds (this looks like seconds)")
-        if value > _MAX_MS:
-            raise ValueError("timestamp must be epoch milliseconds (this is too large)")
+def _property_value(value: object) -> str | int | float | bool | None:
+    """A flat JSON value: text, a number both stores keep, a boolean or null."""
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("timestamp is not a valid ISO-8601 date-time") from None
-        if parsed.tzinfo is None:
-            raise ValueError("ISO-8601 timestamp needs an offset, e.g. 2026-11-23T10:00:00Z")
-        return int(parsed.timestamp() * 1000)
-    raise ValueError("timestamp must be epoch milliseconds or an ISO-8601 string")
+        if len(value) > MAX_PROPERTY_CHARS:
+            raise ValueError(f"a property value holds at most {MAX_PROPERTY_CHARS} characters "
+                             f"(this one {len(value):,})")
+        return storable_text(value)
+    if isinstance(value, (int, float)):
+        return storable_number(value)
+    raise ValueError("a property value is a string, a number, true, false or null (properties are flat)")
 
 
-EpochMs = Annotated[int, BeforeValidator(_epoch_ms)]
-Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Text = Annotated[StrictStr, Field(min_length=1, max_length=2048, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
-Flat = Union[StrictStr, StrictInt, StrictFloat, StrictBool, None]
+PropertyValue = Annotated[Union[str, int, float, bool, None], PlainValidator(_property_value)]
 
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _within_size(self):
+        """The same bound on both stores (a DynamoDB item holds at most 400 KB)."""
+        size = len(json.dumps(self.model_dump(exclude_none=True, exclude={"kind"}), ensure_ascii=False,
+                              separators=(",", ":")).encode())
+        if size > MAX_EVENT_BYTES:
+            raise ValueError(f"an event is at most {MAX_EVENT_BYTES:,} bytes as JSON (this one {size:,})")
+        return self
 
     @property
     def key(self) -> str:
@@ -56,7 +62,7 @@ class Purchase(_Event):
     kind: Literal["purchase"] = "purchase"
     orderId: Id
     productId: Id
-    productName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    productName: printable(200)
     amount: Annotated[StrictInt, Field(ge=0, le=10**12, description="minor units: 1999 is 19.99")]
     currency: Currency
     userId: Id
@@ -85,13 +91,12 @@ class PageView(_Event):
 class CustomEvent(_Event):
     kind: Literal["event"] = "event"
     eventId: Id
-    name: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    name: printable(128)
     userId: Id
     sessionId: Id | None = None
-    feature: Annotated[StrictStr, Field(min_length=1, max_length=64,
-                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] | None = None
-    properties: Annotated[dict[Annotated[str, Field(max_length=64)], Flat],
-                          Field(max_length=50)] | None = None
+    feature: matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+                      "letters, digits and . _ - (starting with a letter or digit)", 64) | None = None
+    properties: Annotated[dict[printable(64), PropertyValue], Field(max_length=MAX_PROPERTIES)] | None = None
     timestamp: EpochMs
 
     @property

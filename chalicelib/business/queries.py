@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidInput
-from ..timebuckets import HOUR_MS, day_start_of_date, days_back, hour_start, local_date, shift_date
+from ..timebuckets import (
+    HOUR_MS, day_start_of_date, days_back, hour_start, local_date, minute_start, shift_date,
+)
 from .ingest import IngestPolicy
-from .kpis import Totals, feature_adoption, kpi_summary, top_products
+from .kpis import Totals, feature_adoption, kpi_summary, revenue_until, top_products
 from .repository import BusinessRepository
 
 PERIOD_DAYS = {"7d": 7, "30d": 30}
@@ -66,17 +68,27 @@ def kpis(repo: BusinessRepository, policy: IngestPolicy, period: str | None, now
 
 def revenue_trend(repo: BusinessRepository, policy: IngestPolicy, weeks: str | None,
                   now_ms: int) -> dict[str, Any]:
+    """Daily revenue beside the same weekday a week before. Today is still running: it is
+    marked ``partial``, and ``previousWeekSoFar`` is last week's same day up to the same time
+    of day (``asOf``, this minute), the fair comparison for a day not over yet."""
     n = _int_param("weeks", weeks, 1, 1, 12)
-    days = days_back(local_date(now_ms, policy.tz), 7 * n)
-    first = day_start_of_date(shift_date(days[0], -7), policy.tz)
-    counters = repo.counters("biz", "d", first, day_start_of_date(days[-1], policy.tz))
+    tz = policy.tz
+    days = days_back(local_date(now_ms, tz), 7 * n)
+    first = day_start_of_date(shift_date(days[0], -7), tz)
+    counters = repo.counters("biz", "d", first, day_start_of_date(days[-1], tz))
 
     def revenue(day: str) -> int:
-        return counters.get((day_start_of_date(day, policy.tz), ""), {}).get("revenue", 0)
+        return counters.get((day_start_of_date(day, tz), ""), {}).get("revenue", 0)
 
-    return {"currency": policy.currency, "timezone": policy.tz, "days": [
-        {"date": d, "start": day_start_of_date(d, policy.tz), "revenue": revenue(d),
-         "previousWeek": revenue(shift_date(d, -7))} for d in days]}
+    out = [{"date": d, "start": day_start_of_date(d, tz), "revenue": revenue(d),
+            "previousWeek": revenue(shift_date(d, -7))} for d in days]
+    as_of = minute_start(now_ms)
+    same_day_last_week = day_start_of_date(shift_date(days[-1], -7), tz)
+    cutoff = same_day_last_week + (as_of - out[-1]["start"])
+    hours = repo.counters("biz", "h", same_day_last_week, hour_start(cutoff, tz))
+    out[-1].update(partial=True, previousWeekSoFar=revenue_until(
+        {bucket: c.get("revenue", 0) for (bucket, _dim), c in hours.items()}, cutoff))
+    return {"currency": policy.currency, "timezone": tz, "asOf": as_of, "days": out}
 
 
 def user_metrics(repo: BusinessRepository, policy: IngestPolicy, now_ms: int) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def list_api_keys() -> int:
     from ..auth import gate
     keys = gate().list_keys()
     if not keys:
-        print("no API keys (missionctl apikey create --scope ingest:business)", file=sys.stderr)
+        print("no API keys (.venv/bin/missionctl apikey create --scope ingest:business)", file=sys.stderr)
         return 0
     print(f"{'ID':<28} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} {'REVOKED':<17} NAME")
     for k in keys:

@@ -4,6 +4,10 @@ Sessions arrive with daily and weekly seasonality and slow growth; visitors brow
 pages, some sign in and use features (one behind a flag switched on two weeks ago), and a
 few buy from a catalogue with uneven popularity. Seeded, so a given seed and range always
 give the same events.
+
+The live traffic of ``make run`` (``LIVE_SHAPE``) is a busier hour of the same shop: about 50
+visits, 3 purchases and 2 sign-ups a minute, and never more than ``LIVE_MAX_QUIET_MS`` without
+a purchase or a new user, so every number on the Overview moves within a minute.
 """
 from __future__ import annotations
 
@@ -37,6 +41,17 @@ class DemoShape:
     users: int = 2500
     signed_in_share: float = 0.55
     conversion: float = 0.035
+    #: anonymous visitors who sign up during the session (new users: DAU and MAU move)
+    signup_share: float = 0.0
+
+
+#: the ids of users who signed up during a session start with this
+NEW_USER_PREFIX = "u-new"
+#: the live traffic's shop: the history's, busier, with sign-ups (see the module docstring)
+LIVE_SHAPE = DemoShape(conversion=0.05, signup_share=0.08)
+LIVE_SESSIONS_PER_MINUTE = 40.0
+#: the longest the live traffic goes without a purchase, or without a new user, in ms
+LIVE_MAX_QUIET_MS = {"purchase": 30_000, "signup": 35_000}
 
 
 def _intensity(ts_ms: int, start_ms: int, tz_offset_h: float) -> float:
@@ -81,6 +96,8 @@ class DemoTraffic:
                                    page=rng.choice(PAGES), referrer=referrer if i == 0 else None,
                                    timestamp=t))
             t += int(rng.uniform(8, 150) * 1000)
+        if user is None and shape.signup_share and rng.random() < shape.signup_share:
+            user, t = self._sign_up(events, session_id, t)
         if user is not None:
             features = list(FEATURES)
             if self.flag_on_ms is not None and start_ms >= self.flag_on_ms:
@@ -97,6 +114,42 @@ class DemoTraffic:
                                    amount=price, currency=self.currency,
                                    userId=user or self._id("guest"), sessionId=session_id,
                                    timestamp=t))
+        return events
+
+    def _sign_up(self, events: list[BusinessEvent], session_id: str, t: int) -> tuple[str, int]:
+        """The visitor signs up: a new user id from the /signup page on."""
+        user = self._id(NEW_USER_PREFIX)
+        events.append(PageView(eventId=self._id("pv"), sessionId=session_id, userId=user,
+                               page="/signup", timestamp=t))
+        return user, t + int(self.rng.uniform(5, 20) * 1000)
+
+    def signup_session(self, start_ms: int) -> list[BusinessEvent]:
+        """A new visitor who signs up at once and tries a feature."""
+        session_id = self._id("s")
+        events: list[BusinessEvent] = [PageView(eventId=self._id("pv"), sessionId=session_id,
+                                                page="/", referrer=self.rng.choice(REFERRERS),
+                                                timestamp=start_ms)]
+        user, t = self._sign_up(events, session_id, start_ms + int(self.rng.uniform(5, 15) * 1000))
+        feature = self.rng.choice(FEATURES)[0]
+        events.append(CustomEvent(eventId=self._id("ev"), name=f"{feature}.used", userId=user,
+                                  sessionId=session_id, feature=feature, timestamp=t))
+        return events
+
+    def quick_purchase(self, start_ms: int) -> list[BusinessEvent]:
+        """A returning customer who knows what they want: pricing, checkout, a purchase within
+        half a minute."""
+        rng = self.rng
+        session_id = self._id("s")
+        user = "u-%04d" % rng.choices(range(self.shape.users), self._user_weights)[0]
+        t = start_ms
+        events: list[BusinessEvent] = []
+        for page in ("/pricing", "/checkout"):
+            events.append(PageView(eventId=self._id("pv"), sessionId=session_id, userId=user,
+                                   page=page, timestamp=t))
+            t += int(rng.uniform(4, 12) * 1000)
+        pid, name, price, _w = rng.choices(CATALOGUE, self._catalogue_weights)[0]
+        events.append(Purchase(orderId=self._id("o"), productId=pid, productName=name, amount=price,
+                               currency=self.currency, userId=user, sessionId=session_id, timestamp=t))
         return events
 
     def events_between(self, start_ms: int, end_ms: int, origin_ms: int,

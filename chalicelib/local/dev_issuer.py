@@ -8,6 +8,14 @@ over HTTP (``auth.signing_keys``). There is no switch that turns authentication 
 - ``/auth/authorize``: OAuth 2.0 authorization code flow with PKCE (S256 only); the page lists
   the demo users; picking one redirects to the client's registered redirect URI (exact match)
   with ``code`` and ``state``. Codes are single-use and live ``CODE_TTL_S``.
+- The sign-in session, as Cognito's hosted UI keeps one: picking a user also starts a session
+  (a random id in an HttpOnly, SameSite=Lax cookie on the issuer's path; a server-side record
+  under its SHA-256 that expires after ``SESSION_TTL_S``). While it lasts, an authorization
+  request returns a code at once, without the page: a reload or a second tab stays signed in.
+  ``prompt=none`` asks for exactly that and gets ``error=login_required`` without a session;
+  ``prompt=login`` shows the page whatever the session.
+- ``/auth/logout``: ends the session (record and cookie), then returns to the client's
+  registered ``post_logout_redirect_uri`` (or Cognito's ``logout_uri``), else says so.
 - ``/auth/token``: code + ``code_verifier`` -> access and ID tokens (``ACCESS_TOKEN_TTL_S``)
   and a refresh token; ``grant_type=refresh_token`` rotates it (each is single-use).
   Errors follow RFC 6749 (``{"error": "invalid_grant", ...}``), as OAuth clients expect.
@@ -44,6 +52,8 @@ DEFAULT_CLIENT_ID = "mission-control-spa"
 ACCESS_TOKEN_TTL_S = 15 * 60
 CODE_TTL_S = 60
 REFRESH_TOKEN_TTL_S = 8 * 3600
+SESSION_TTL_S = 8 * 3600
+SESSION_COOKIE = "mc_dev_session"
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 4.1
 
 
@@ -139,10 +149,12 @@ class DevIssuer:
             "issuer": self.issuer,
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
+            "end_session_endpoint": f"{self.issuer}/logout",
             "jwks_uri": f"{self.issuer}/jwks.json",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
+            "prompt_values_supported": ["none", "login"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["none"],
@@ -244,6 +256,44 @@ class DevIssuer:
         return {"access_token": self.access_token(user), "id_token": self.id_token(user, nonce),
                 "refresh_token": refresh, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S}
 
+    # -- the sign-in session (what lets a reload or a second tab skip the page) -----------------
+    def start_session(self, user: DemoUser, grants: Any) -> str:
+        """A new session for ``user``: its id, for the cookie (only its digest is stored)."""
+        session = secrets.token_urlsafe(32)
+        expires = int(self.clock()) + SESSION_TTL_S
+        grants.put_grant("dev-session", _digest(session), {"role": user.role, "expiresAt": expires}, expires)
+        return session
+
+    def session_user(self, session: str | None, grants: Any) -> DemoUser | None:
+        """The user whose live session ``session`` is, or None (no cookie, unknown, expired)."""
+        if not session:
+            return None
+        grant = grants.grant("dev-session", _digest(session))
+        if grant is None or grant.get("expiresAt", 0) <= self.clock():
+            return None
+        return DEMO_USERS.get(grant.get("role", ""))
+
+    def end_session(self, session: str | None, grants: Any) -> None:
+        if session:
+            grants.forget_grant("dev-session", _digest(session))
+
+    def session_cookie(self, session: str, max_age_s: int = SESSION_TTL_S) -> str:
+        """``Set-Cookie`` for the session: the issuer's path only, never readable by scripts,
+        sent on top-level navigations from other sites (an authorization request) but not on
+        their sub-requests; ``max_age_s=0`` clears it."""
+        parts = urlsplit(self.issuer)
+        secure = "; Secure" if parts.scheme == "https" else ""
+        return (f"{SESSION_COOKIE}={session}; Path={parts.path or '/'}; Max-Age={max_age_s}; HttpOnly; "
+                f"SameSite=Lax{secure}")
+
+    def check_logout(self, params: dict[str, str]) -> str | None:
+        """Where to return after a logout: the registered URI the client named (RP-initiated
+        logout's ``post_logout_redirect_uri``, Cognito's ``logout_uri``), else None."""
+        target = params.get("post_logout_redirect_uri") or params.get("logout_uri")
+        if target and params.get("client_id") == self.client_id and target in self.redirect_uris:
+            return target
+        return None
+
     # -- the sign-in page -----------------------------------------------------------------------
     def sign_in_page(self, params: dict[str, str] | None) -> str:
         """The demo users as buttons that post back to /auth/authorize with the client's
@@ -252,7 +302,7 @@ class DevIssuer:
         for user in DEMO_USERS.values():
             label = f"{html.escape(user.name)} <small>{html.escape(user.role)}</small>"
             rows.append(f'<li><button name="user" value="{html.escape(user.role)}">{label}</button></li>'
-                        if params else f"<li>{label} — <code>missionctl token --role "
+                        if params else f"<li>{label} — <code>.venv/bin/missionctl token --role "
                         f"{html.escape(user.role)}</code></li>")
         if params:
             hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
@@ -264,13 +314,30 @@ class DevIssuer:
                     f"line, get a token for a demo user:</p><ul>{''.join(rows)}</ul>")
         return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<title>Sign in — Mission Control (dev)</title><style>" + SIGN_IN_CSS + "</style></head>"
+                "<title>Sign in — Mission Control (dev)</title>"
+                f"<link rel=\"icon\" href=\"{html.escape(_origin(self.issuer))}/favicon.svg\" type=\"image/svg+xml\">"
+                "<style>" + SIGN_IN_CSS + "</style></head>"
                 "<body><main><h1>Sign in to Mission Control</h1><p class=\"note\">Local dev issuer: "
                 "demo users only, never on a real deployment.</p>" + body + "</main></body></html>")
 
 
 AUTHORIZE_PARAMETERS = ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
                         "code_challenge_method", "scope", "nonce")
+
+
+def prompts(params: dict[str, str]) -> set[str]:
+    """OIDC ``prompt``: space-separated values ("none", "login", ...)."""
+    return set(params.get("prompt", "").split())
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    from http.cookies import CookieError, SimpleCookie
+    jar = SimpleCookie()
+    try:
+        jar.load(header or "")
+    except CookieError:
+        return None
+    return jar[name].value if name in jar else None
 SIGN_IN_CSS = (
     "body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;"
     "background:#f4f5f7;color:#1b1d21}main{background:#fff;padding:2rem;border-radius:12px;"
@@ -312,9 +379,10 @@ def dev_issuer_routes(config: Any = None):
                 groups_claim=config.groups_claim))
         return issuers[0]
 
-    def json_reply(body: Any, status: int = 200, cache: str = "no-cache") -> Response:
+    def json_reply(body: Any, status: int = 200, cache: str = "no-cache",
+                   headers: dict[str, str] | None = None) -> Response:
         return Response(body=json.dumps(body), status_code=status,
-                        headers={"Content-Type": "application/json", "Cache-Control": cache})
+                        headers={"Content-Type": "application/json", "Cache-Control": cache, **(headers or {})})
 
     def page(body: str, status: int = 200, form_to: tuple[str, ...] = ()) -> Response:
         return Response(body=body, status_code=status, headers={
@@ -340,6 +408,9 @@ def dev_issuer_routes(config: Any = None):
     def jwks():
         return json_reply(issuer().jwks(), cache="public, max-age=300")
 
+    def session_id() -> str | None:
+        return cookie_value(api.current_request.headers.get("cookie"), SESSION_COOKIE)
+
     @api.route("/auth/authorize", methods=["GET"])
     @access.public
     def authorize_page():
@@ -352,10 +423,17 @@ def dev_issuer_routes(config: Any = None):
             return error_page(error)
         try:
             issuer().check_authorization_request(params)
+            asked = prompts(params)
+            user = None if "login" in asked else issuer().session_user(session_id(), repository())
+            if user is None and "none" in asked:
+                raise OAuthError("login_required", "no sign-in session: the user must pick a demo user")
         except OAuthError as error:
             return _redirect(redirect_with(redirect_uri, {
                 "error": error.error, "error_description": error.description,
                 **({"state": params["state"]} if params.get("state") else {})}))
+        if user is not None:  # a live session: answer at once, as Cognito's hosted UI does
+            code = issuer().issue_code(params, user, repository())
+            return _redirect(redirect_with(redirect_uri, {"code": code, "state": params["state"]}))
         return page(issuer().sign_in_page(params), form_to=(_origin(redirect_uri),))
 
     @api.route("/auth/authorize", methods=["POST"],
@@ -377,7 +455,25 @@ def dev_issuer_routes(config: Any = None):
                 "error": error.error, "error_description": error.description,
                 "state": params.get("state", "")}))
         code = issuer().issue_code(params, user, repository())
-        return _redirect(redirect_with(redirect_uri, {"code": code, "state": params["state"]}))
+        issuer().end_session(session_id(), repository())  # a new sign-in replaces the old session
+        session = issuer().start_session(user, repository())
+        return _redirect(redirect_with(redirect_uri, {"code": code, "state": params["state"]}),
+                         {"Set-Cookie": issuer().session_cookie(session)})
+
+    @api.route("/auth/logout", methods=["GET"])
+    @access.public
+    def logout():
+        params = dict(api.current_request.query_params or {})
+        issuer().end_session(session_id(), repository())
+        clear = {"Set-Cookie": issuer().session_cookie("", max_age_s=0)}
+        target = issuer().check_logout(params)
+        if target is not None:
+            return _redirect(target, clear)
+        response = page("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed out"
+                        "</title></head><body><h1>You are signed out</h1><p>The demo sign-in session has "
+                        "ended.</p></body></html>")
+        response.headers.update(clear)
+        return response
 
     @api.route("/auth/token", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
     @access.public
@@ -385,17 +481,20 @@ def dev_issuer_routes(config: Any = None):
         try:
             tokens = issuer().exchange(form(), repository())
         except OAuthError as error:
-            status = 401 if error.error == "invalid_client" else 400
-            return json_reply({"error": error.error, "error_description": error.description},
-                              status, cache="no-store")
+            body = {"error": error.error, "error_description": error.description}
+            if error.error == "invalid_client":  # RFC 6749 5.2: a 401 names the scheme to use
+                return json_reply(body, 401, cache="no-store", headers={
+                    "WWW-Authenticate": f'Basic realm="{config.issuer}", error="invalid_client"'})
+            return json_reply(body, 400, cache="no-store")
         return json_reply(tokens, cache="no-store")
 
     return api
 
 
-def _redirect(location: str) -> Any:
+def _redirect(location: str, headers: dict[str, str] | None = None) -> Any:
     from chalice import Response
-    return Response(body="", status_code=302, headers={"Location": location, "Cache-Control": "no-store"})
+    return Response(body="", status_code=302, headers={
+        "Location": location, "Cache-Control": "no-store", **(headers or {})})
 
 
 def _origin(url: str) -> str:

@@ -7,6 +7,7 @@ like any client's. Ctrl-C (or SIGTERM) stops all of it cleanly.
 from __future__ import annotations
 
 import argparse
+import bisect
 import heapq
 import json
 import logging
@@ -59,34 +60,64 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float =
     raise RuntimeError(f"chalice local did not answer on {base_url} within {timeout_s:.0f} s")
 
 
+#: live traffic starts amid visits begun this long before (only their events from now on are sent)
+WARM_UP_MS = 10 * 60_000
+
+
 class LiveTraffic:
     """Demo visitors arriving now, their events posted to the ingest API when they happen,
-    with the runner's own ``ingest:business`` API key, like any client's."""
+    with the runner's own ``ingest:business`` API key, like any client's. A busier hour of the
+    demo shop (``demo.LIVE_SHAPE``), never quiet for long: when no purchase (or sign-up) falls
+    within ``LIVE_MAX_QUIET_MS``, a quick one is added, so every Overview number moves within a
+    minute."""
 
-    def __init__(self, base_url: str, currency: str, api_key: str, sessions_per_minute: float = 2.0,
-                 seed: int | None = None):
-        from .demo import DemoTraffic
+    def __init__(self, base_url: str, currency: str, api_key: str,
+                 sessions_per_minute: float | None = None, seed: int | None = None):
+        from .demo import LIVE_SESSIONS_PER_MINUTE, LIVE_SHAPE, DemoTraffic
         self.base_url = base_url
         self.api_key = api_key
         self.traffic = DemoTraffic(seed if seed is not None else random.randrange(1 << 30),
-                                   currency=currency, flag_on_ms=0)
-        self.rate = sessions_per_minute
+                                   shape=LIVE_SHAPE, currency=currency, flag_on_ms=0)
+        self.rate = LIVE_SESSIONS_PER_MINUTE if sessions_per_minute is None else sessions_per_minute
         self.heap: list = []
         self.n = 0
         self.warned = False
+        self.warmed = False
+        #: when scheduled purchases and sign-ups happen (epoch ms), to keep none too far apart
+        self.moments: dict[str, list[int]] = {"purchase": [], "signup": []}
 
     def tick(self, now_ms: int, elapsed_s: float) -> None:
-        from .demo import _poisson
+        from .demo import LIVE_MAX_QUIET_MS, _poisson
+        if not self.warmed:  # the shop was open before: join its visits under way, not a cold start
+            self.warmed = True
+            for _ in range(_poisson(self.traffic.rng, self.rate * WARM_UP_MS / 60_000)):
+                start = now_ms - int(self.traffic.rng.uniform(0, WARM_UP_MS))
+                self._schedule([e for e in self.traffic.session(start) if e.timestamp >= now_ms])
         for _ in range(_poisson(self.traffic.rng, self.rate * elapsed_s / 60)):
-            for event in self.traffic.session(now_ms):
-                self.n += 1
-                heapq.heappush(self.heap, (event.timestamp, self.n, event))
+            self._schedule(self.traffic.session(now_ms))
+        for kind, make in (("purchase", self.traffic.quick_purchase), ("signup", self.traffic.signup_session)):
+            moments = self.moments[kind]
+            quiet = LIVE_MAX_QUIET_MS[kind]
+            del moments[:bisect.bisect_left(moments, now_ms - quiet)]
+            if not moments or moments[0] > now_ms + quiet // 2:
+                self._schedule(make(now_ms))
         due: dict[str, list] = {}
         while self.heap and self.heap[0][0] <= now_ms:
             event = heapq.heappop(self.heap)[2]
             due.setdefault(event.kind, []).append(event.model_dump(exclude_none=True, exclude={"kind"}))
         for kind, events in due.items():
             self._post(f"/api/ingest/{kind}", events)
+
+    def _schedule(self, events: list) -> None:
+        from .demo import NEW_USER_PREFIX
+        for event in events:
+            self.n += 1
+            heapq.heappush(self.heap, (event.timestamp, self.n, event))
+            moment = ("purchase" if event.kind == "purchase" else
+                      "signup" if event.kind == "pageview" and event.page == "/signup"
+                      and (event.userId or "").startswith(NEW_USER_PREFIX) else None)
+            if moment:
+                bisect.insort(self.moments[moment], event.timestamp)
 
     def _post(self, path: str, body: list) -> None:
         request = urllib.request.Request(self.base_url + path, data=json.dumps(body).encode(),
@@ -210,12 +241,13 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> in
         for thread in threads:
             thread.start()
         spa_note = "" if os.environ.get("SPA_DIR") else " (API only: the SPA is not built)"
-        print(f"Mission Control listening on {base_url}{spa_note} — store {s.store}; Ctrl-C stops\n"
-              f"  sign in: open {base_url}/ (demo users viewer, operator, admin at {issuer}/authorize)\n"
-              f"  a token for curl: missionctl token --role viewer, then\n"
-              f"    curl -H \"Authorization: Bearer $(missionctl token --role viewer)\" {base_url}/api/kpis\n"
-              f"  API keys for ingestion: missionctl apikey create --scope ingest:business "
-              f"(list, revoke ID)", flush=True)
+        print(f"\nMission Control is running: open {base_url}/ and pick a demo user (viewer, operator "
+              f"or admin) to sign in.\n"
+              f"  listening on {base_url}{spa_note}; store {s.store}; sign-in page {issuer}/authorize\n"
+              f"  a token for curl: curl -H \"Authorization: Bearer $(.venv/bin/missionctl token --role "
+              f"viewer)\" {base_url}/api/kpis\n"
+              f"  an API key to send data: .venv/bin/missionctl apikey create --scope ingest:business\n"
+              f"  Ctrl-C stops it.\n", flush=True)
         while not stop.wait(0.5):
             if server.poll() is not None:
                 print(f"chalice local stopped (code {server.returncode}); shutting down", file=sys.stderr)
@@ -230,6 +262,7 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> in
         stop_process(server)
         for thread in threads:
             thread.join(timeout=10)
+        print("Mission Control stopped.", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,8 @@ Chalice routes take one path segment per parameter (no greedy paths), so the lay
 ``/``                 index.html, ``Cache-Control: no-cache`` (it names the current assets)
 ``/assets/{name}``    hashed assets, immutable for a year
 ``/config.json``      the SPA's runtime config, written from the environment, no-cache
-``/{name}``           the other top-level files Vite copies from ``public/`` (favicon), no-cache
+``/{name}``           the other top-level files Vite copies from ``public/`` (favicon), no-cache;
+                      ``/favicon.ico`` is the SVG icon unless the build has an .ico
 
 Settings (read from the environment on each request, so a test or a rebuild needs no restart):
 ``SPA_DIR`` the built dist directory; ``SPA_API_BASE_URL`` the API origin the SPA should call
@@ -222,7 +223,8 @@ def spa_auth_config() -> dict[str, str] | None:
     - endpoints: ``SPA_AUTH_DOMAIN`` (a Cognito hosted-UI domain,
       ``https://<prefix>.auth.<region>.amazoncognito.com``) gives ``/oauth2/authorize``,
       ``/oauth2/token``, ``/oauth2/revoke`` and ``/logout``; with the dev issuer
-      (``DEV_ISSUER=1``), ``<issuer>/authorize`` and ``<issuer>/token``; ``SPA_AUTH_AUTHORIZE_URL``,
+      (``DEV_ISSUER=1``), ``<issuer>/authorize``, ``<issuer>/token`` and ``<issuer>/logout`` (which
+      ends its sign-in session); ``SPA_AUTH_AUTHORIZE_URL``,
       ``SPA_AUTH_TOKEN_URL``, ``SPA_AUTH_LOGOUT_URL``, ``SPA_AUTH_REVOKE_URL`` override each;
     - ``scopes``: ``SPA_AUTH_SCOPES`` (default ``openid profile email``);
     - ``redirectUri``: ``SPA_AUTH_REDIRECT_URI``, only when it must differ from the page's own
@@ -243,7 +245,8 @@ def spa_auth_config() -> dict[str, str] | None:
     elif issuer and _env("DEV_ISSUER") == "1":
         # The local issuer's endpoints (dev_issuer.DevIssuer.discovery), written out so a
         # signed-out page goes to sign in without first fetching the discovery document.
-        auth.update(authorizeUrl=f"{issuer}/authorize", tokenUrl=f"{issuer}/token")
+        auth.update(authorizeUrl=f"{issuer}/authorize", tokenUrl=f"{issuer}/token",
+                    logoutUrl=f"{issuer}/logout")
     for key, name in (("authorizeUrl", "SPA_AUTH_AUTHORIZE_URL"), ("tokenUrl", "SPA_AUTH_TOKEN_URL"),
                       ("logoutUrl", "SPA_AUTH_LOGOUT_URL"), ("revokeUrl", "SPA_AUTH_REVOKE_URL"),
                       ("redirectUri", "SPA_AUTH_REDIRECT_URI")):
@@ -263,10 +266,17 @@ def spa_config() -> Response:
     return _respond(body, _etag(body), "application/json", NO_CACHE)
 
 
+#: what browsers ask for by themselves, on any page (the sign-in page's too), and the file that answers
+FAVICON_ICO, FAVICON = "favicon.ico", "favicon.svg"
+
+
 @static_site.route("/{name}", methods=["GET"])
 def top_level_file(name: str) -> Response:
-    """favicon.svg, robots.txt, index.html: what Vite copies to the top of dist/."""
+    """favicon.svg, robots.txt, index.html: what Vite copies to the top of dist/. A browser asks
+    for /favicon.ico on its own; without such a file the SPA's SVG icon answers it."""
     spa_dir = _spa_dir()
     if not spa_dir:
         return _spa_missing()
+    if name == FAVICON_ICO and not os.path.isfile(os.path.join(spa_dir, FAVICON_ICO)):
+        name = FAVICON
     return _serve_file(spa_dir, "", name, NO_CACHE)

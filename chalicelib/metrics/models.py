@@ -1,38 +1,34 @@
 """A metric sample as collectors send it (docs/metrics.md is the one reference for names)."""
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
-from ..business.models import EpochMs
+from ..field_types import EpochMs, matching, printable, storable_number
 
-METRIC_NAME = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+METRIC_NAME = r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+"
+HOST_NAME = r"[A-Za-z0-9][A-Za-z0-9._:\-]*"
+HOST_KINDS = ("vm", "webapp")
 MAX_VALUES = 400
 MAX_BATCH = 500
 
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return float(value)
-
-
-MetricName = Annotated[str, Field(min_length=3, max_length=128, pattern=METRIC_NAME)]
-Value = Annotated[StrictFloat | StrictInt, AfterValidator(_finite)]
-HostName = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+MetricName = Annotated[matching(METRIC_NAME, "lower-case words joined by dots, e.g. cpu.percent", 128),
+                       Field(min_length=3)]
+#: a number both stores keep (finite, bounded: see field_types), as a float; one check, so an
+#: error names the metric, not a union branch ("values.cpu.percent", never "...percent.float")
+Value = Annotated[float, PlainValidator(lambda value: float(storable_number(value)))]
+HostName = matching(HOST_NAME, "letters, digits and . _ : - (starting with a letter or digit)", 128)
 
 
 class MetricSample(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: HostName
-    kind: Literal["vm", "webapp"]
+    kind: Literal[HOST_KINDS]  # type: ignore[valid-type]  (the tuple's values, one source)
     timestamp: EpochMs
     values: Annotated[dict[MetricName, Value], Field(min_length=1, max_length=MAX_VALUES)]
-    meta: Annotated[dict[Annotated[str, Field(max_length=64)],
-                         Annotated[StrictStr, Field(max_length=256)]], Field(max_length=20)] | None = None
+    meta: Annotated[dict[printable(64), printable(256, min_length=0)], Field(max_length=20)] | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:

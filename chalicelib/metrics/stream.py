@@ -6,12 +6,12 @@ in transactions of many records (with roll-ups aggregated across them and duplic
 across the batch); failure is known per transaction, which this maps back to records."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Callable, Sequence
 
 from pydantic import ValidationError
 
+from .. import bounded_json
 from ..errors import InvalidInput, pydantic_details
 from .ingest import SampleWriteFailed, check_sample_time, record_samples
 from .models import MetricSample
@@ -26,7 +26,7 @@ def consume_records(records: Sequence[tuple[str, bytes]], repo: MetricsRepositor
     samples: list[tuple[str, MetricSample]] = []
     for seq, data in records:
         try:
-            body = json.loads(data)
+            body = bounded_json.parse(data)
             items = body if isinstance(body, list) else [body]
             for item in items:
                 if not isinstance(item, dict):
@@ -38,6 +38,8 @@ def consume_records(records: Sequence[tuple[str, bytes]], repo: MetricsRepositor
             reason = (f"not a valid sample: {pydantic_details(exc)}" if isinstance(exc, ValidationError)
                       else f"not valid JSON: {exc}")
             set_aside(reason, data.decode("utf-8", "replace"), seq)
+        except bounded_json.JsonRefused as refused:
+            set_aside(f"the record {refused.reason}", data.decode("utf-8", "replace"), seq)
         except InvalidInput as exc:
             set_aside(f"refused: {exc.message} {exc.details}", data.decode("utf-8", "replace"), seq)
     if not samples:

@@ -10,8 +10,8 @@ dev issuer (``missionctl token --role admin``) and an ``ingest:business`` API ke
 (``missionctl apikey create``). Browsers sign in as people do, through the SPA's authorization
 code flow with PKCE and the runner's sign-in page (``/auth/authorize``): ``signed_in_page(role)``
 opens a page signed in as the demo user of that role; ``page`` is a signed-out page. Tokens live
-in the page's memory only, so a reload or a ``goto`` that loads the document again signs in
-again (``complete_sign_in``); a ``goto`` that changes only the hash keeps the session.
+in the page's memory only; a reload, or another tab of the same context, signs in again without
+the page, through the issuer's sign-in session (its cookie), as with Cognito's hosted UI.
 """
 from __future__ import annotations
 
@@ -307,7 +307,8 @@ def complete_sign_in(page, role: str = "viewer") -> None:
 
 @pytest.fixture(name="complete_sign_in")
 def complete_sign_in_fixture():
-    """``complete_sign_in(page, role)``, for a test whose page must sign in again (a reload)."""
+    """``complete_sign_in(page, role)``, for a test whose page must pick a user again (after a
+    sign-out, or in a new browser context)."""
     return complete_sign_in
 
 

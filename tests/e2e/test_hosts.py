@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -258,6 +259,35 @@ def test_unknown_host_says_so(product, signed_in_page):
     seed(product, int(time.time() * 1000))
     page = signed_in_page("viewer", "/#/hosts?host=nowhere&kind=vm")
     expect(page.get_by_test_id("host-unknown")).to_contain_text("No machine named nowhere has sent a sample")
+    # The page is live (the host list answered), not "Loading…" forever.
+    expect(page.get_by_test_id("as-of")).to_contain_text("Live · as of")
+    expect(page.get_by_test_id("as-of")).not_to_contain_text("Loading")
+
+
+def x_tick_labels(page) -> list[list[str]]:
+    """Each host chart's time-axis labels, left to right."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="host-charts"] .time-chart__canvas')]
+        .map(c => (c.dataset.xTicks || '').split(' ').filter(Boolean))""")
+
+
+def test_a_new_host_with_minutes_of_data_fills_the_charts_with_the_same_ticks_side_by_side(product, signed_in_page):
+    now = int(time.time() * 1000)
+    post_samples(product, [sample("fresh-1", "vm", now - (18 - i) * 10 * SECOND, vm_values(i)) for i in range(18)])
+    page = signed_in_page("viewer", "/#/hosts?host=fresh-1&kind=vm&range=1h")
+    charts = page.get_by_test_id("host-charts")
+    expect(charts.locator("figcaption").first).to_contain_text("CPU busy latest")
+    page.wait_for_timeout(300)
+    labels = x_tick_labels(page)
+    assert len(labels) == 6 and all(row == labels[0] for row in labels), labels  # one tick set
+    # The 3 minutes fill the span (5 of the hour's minutes), not a sliver at its right edge:
+    # the first tick is within minutes of now, never an hour before.
+    first = datetime.strptime(labels[0][0], "%H:%M").time()
+    start = datetime.fromtimestamp((now - 6 * 60_000) / 1000, timezone.utc).time()
+    assert first >= start.replace(second=0, microsecond=0) or start.hour == 23, (labels[0], start)
+    # Plot areas line up too: every chart's plot starts at the same x.
+    lefts = page.evaluate("""() => [...document.querySelectorAll('[data-testid="host-charts"] .uplot .u-over')]
+        .map(o => Math.round(o.getBoundingClientRect().left - o.closest('.panel').getBoundingClientRect().left))""")
+    assert len(set(lefts)) == 1, lefts
 
 
 @pytest.mark.skipif(not AGENT.exists(), reason="missionctl-agent is not installed in .venv "

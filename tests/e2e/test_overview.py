@@ -60,17 +60,25 @@ def test_overview_shows_what_the_api_computed_and_survives_an_outage(product, si
     expect(page.get_by_test_id("kpi-aov")).to_have_text(usd(api["aov"]["value"]))
     expect(page.get_by_test_id("products-table")).to_contain_text("Enterprise add-on")
     expect(page.get_by_test_id("empty-state")).to_have_count(0)
+    # Today is still running: drawn as so far, against last week by the same time of day.
+    expect(page.get_by_test_id("revenue-today")).to_contain_text("Today so far")
+    expect(page.get_by_test_id("revenue-today")).to_contain_text("last week by the same time")
 
     first_kpi = page.evaluate("performance.getEntriesByName('mc:first-kpi')[0]?.startTime ?? null")
     assert first_kpi is not None, "the Overview did not mark its first KPI paint"
     # From the navigation back from the sign-in page: config, code exchange, /api/me, then KPIs.
     metrics["first KPI paint after the sign-in redirect (ms, loopback)"] = first_kpi
 
-    # Live and cheap: the next refresh asks with If-None-Match and gets 304s.
+    # Live and cheap: the next refresh asks with If-None-Match and gets 304s, which confirm the
+    # numbers are current: the "as of" time moves with them.
+    as_of = page.get_by_test_id("as-of").locator("time")
+    before = as_of.get_attribute("datetime")
     page.wait_for_timeout(6500)
     conditional = [c for c in api_calls if c[2]]
     assert conditional, f"no conditional request in {api_calls}"
     assert any(status == 304 for _, status, _ in conditional), conditional
+    assert as_of.get_attribute("datetime") != before, "the as-of time froze on 304s"
+    expect(page.get_by_test_id("as-of")).to_contain_text("Live · as of")
 
     # The API goes away: a banner says so, the last numbers stay.
     product.stop()
@@ -89,7 +97,7 @@ def test_overview_shows_what_the_api_computed_and_survives_an_outage(product, si
     expect(kpi(page, "revenue")).to_have_text("$213.42")
 
 
-def test_period_switch_changes_the_numbers_and_the_url(product, signed_in_page, complete_sign_in):
+def test_period_switch_changes_the_numbers_and_the_url(product, signed_in_page):
     now = int(time.time() * 1000)
     product.ingest_purchases(known_purchases(now))
     page = signed_in_page("viewer")
@@ -100,9 +108,9 @@ def test_period_switch_changes_the_numbers_and_the_url(product, signed_in_page, 
     assert "period=7d" in page.url
     expect(page.get_by_role("heading", name=re.compile("Top products"))).to_contain_text("last 7 days")
 
-    # The period survives a reload (it lives in the URL), through the sign-in a reload needs.
+    # The period survives a reload (it lives in the URL), and so does the sign-in.
     page.reload()
-    complete_sign_in(page, "viewer")
+    expect(page.get_by_test_id("user-role")).to_have_text("viewer")
     assert page.url.endswith("/#/?period=7d"), page.url
     expect(page.get_by_role("radio", name="last 7 days")).to_be_checked()
 

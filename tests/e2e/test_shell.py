@@ -69,7 +69,7 @@ def test_phone_width_has_no_horizontal_scroll_and_a_working_menu(product, signed
     assert no_horizontal_scroll(page)
 
 
-def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, signed_in_page, complete_sign_in):
+def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, signed_in_page):
     page = signed_in_page("viewer", color_scheme="dark")
     expect(page.get_by_test_id("kpi-orders")).to_have_text("0")
 
@@ -94,8 +94,7 @@ def test_dark_theme_follows_the_system_and_a_choice_is_remembered(product, signe
     light = colours()
     assert light["theme"] == "light" and luminance(light["bg"]) > 0.8, light
     assert contrast(light["card"], light["cardText"]) >= 7, light
-    page.reload()  # tokens live in memory: a reload signs in again
-    complete_sign_in(page, "viewer")
+    page.reload()  # the sign-in survives it (the issuer's session), the theme too
     expect(page.get_by_test_id("kpi-orders")).to_have_text("0")
     assert colours()["theme"] == "light"
     assert page.evaluate("localStorage.getItem('mc.theme')") == "light"

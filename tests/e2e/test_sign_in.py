@@ -114,6 +114,44 @@ def test_a_viewer_is_not_offered_what_only_admins_may_do(product, signed_in_page
     expect(admin.get_by_test_id("make-a-key")).to_contain_text("missionctl apikey create --scope ingest:business")
 
 
+def test_a_reload_and_a_second_tab_stay_signed_in_without_the_sign_in_page(product, signed_in_page):
+    seed(product)
+    page = signed_in_page("operator", "/#/?period=7d")
+    expect(page.get_by_test_id("kpi-orders")).to_have_text("3")
+    pages_seen: list[str] = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and pages_seen.append(frame.url))
+
+    page.reload()
+    # Straight back, through the issuer's session (prompt=none): no demo-user picker on the way.
+    expect(page.get_by_test_id("user-role")).to_have_text("operator")
+    expect(page.get_by_test_id("kpi-orders")).to_have_text("3")
+    assert page.url == product.base_url + "/#/?period=7d", page.url
+    assert not [u for u in pages_seen if "/auth/" in u], pages_seen
+    assert "code=" not in page.evaluate("location.href")
+    # The session lives in an HttpOnly cookie on /auth only: no script reads it, no token is stored.
+    cookie, = [c for c in page.context.cookies() if c["name"] == "mc_dev_session"]
+    assert (cookie["path"], cookie["httpOnly"], cookie["sameSite"]) == ("/auth", True, "Lax")
+    assert "mc_dev_session" not in page.evaluate("document.cookie")
+    assert storage_of(page) == {"local": {}, "session": {}}
+
+    second = page.context.new_page()
+    second.goto(product.base_url + "/#/hosts")
+    expect(second.get_by_test_id("user-role")).to_have_text("operator")
+    expect(second.get_by_role("heading", level=1)).to_have_text("Hosts")
+
+
+def test_sign_out_ends_the_session_so_a_reload_does_not_sign_in_again(product, signed_in_page):
+    page = signed_in_page("viewer")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_test_id("signed-out")).to_be_visible()
+    assert [c for c in page.context.cookies() if c["name"] == "mc_dev_session"] == []
+    # Even a new tab, which has no signed-out flag, finds no session and shows the picker.
+    fresh = page.context.new_page()
+    fresh.goto(product.base_url + "/")
+    fresh.wait_for_url(re.compile(r"/auth/authorize\?"))
+    expect(fresh.get_by_role("button", name=re.compile("Vera Viewer"))).to_be_visible()
+
+
 def test_sign_out_returns_to_the_sign_in_page_and_shows_no_data(product, signed_in_page):
     seed(product)
     page = signed_in_page("operator")
@@ -169,3 +207,13 @@ def test_tokens_are_renewed_silently_before_they_expire(product, new_context, pa
     assert calls[-1]["authorization"] != first, "requests after the renewal must carry the new token"
     expect(page.get_by_test_id("user-role")).to_have_text("viewer")  # never sent back to sign in
     assert "/auth/" not in page.url
+
+
+def test_the_sign_in_page_and_the_spa_share_the_spas_icon(product, page):
+    page.goto(product.base_url + "/")
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+    assert icon == product.base_url + "/favicon.svg"
+    for path in ("/favicon.svg", "/favicon.ico"):  # what the page names, what a browser asks for anyway
+        reply = page.request.get(product.base_url + path)
+        assert reply.status == 200 and reply.headers["content-type"] == "image/svg+xml", path

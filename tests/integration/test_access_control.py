@@ -500,6 +500,24 @@ def test_ingest_over_the_key_rate_gets_429_with_retry_after_and_writes_nothing(
     assert send(4).status_code == 200  # a new window
 
 
+def test_a_request_refused_after_the_access_check_still_counts_against_the_keys_rate(
+        client_with, sqlite_store, clock):
+    """As README says: the key was good, so the request used up one of its rate, though its
+    body was refused (400 bad JSON, 413 too large, 415 not JSON) and stored nothing."""
+    client, gate = client_with(ingest_rate=(3, 60))
+    key = gate.create_key(["ingest:business"], "t", "tests")[0]
+    clock.now = 1_800_000_000.0 + 15
+    headers = {**JSON, "x-api-key": key}
+    refused = [client.http.post("/api/ingest/purchase", headers=headers, body="{not json"),
+               client.http.post("/api/ingest/purchase", headers={**headers, "content-type": "text/plain"},
+                                body=json.dumps(purchase(1)))]
+    assert [r.status_code for r in refused] == [400, 415]
+    assert client.http.post("/api/ingest/purchase", headers=headers, body=json.dumps(purchase(2))).status_code == 200
+    over = client.http.post("/api/ingest/purchase", headers=headers, body=json.dumps(purchase(3)))
+    assert over.status_code == 429
+    assert sqlite_store.get("events", "purchase#o-1", "e") is None
+
+
 def test_the_access_check_costs_one_store_write_per_ingest_request(anonymous_api, make_key, sqlite_store):
     key = make_key("ingest:business")
     headers = {**JSON, "x-api-key": key}

@@ -5,17 +5,14 @@ import time
 
 import pytest
 
-from tests.conftest import SignedInClient, _client_on
+from tests.conftest import admin_with_every_key_on
 
 JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
 def dynamo_api(dynamo_store, access_gate, issuer):
-    from chalicelib.auth.api_keys import INGEST_SCOPES
-    for client in _client_on(dynamo_store):
-        key, _record = access_gate.create_key(list(INGEST_SCOPES), "tests", "tests")
-        yield SignedInClient(client, {"authorization": f"Bearer {issuer.token('admin')}", "x-api-key": key})
+    yield from admin_with_every_key_on(dynamo_store, access_gate, issuer)
 
 
 def now_ms() -> int:

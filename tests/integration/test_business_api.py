@@ -280,3 +280,28 @@ def test_daily_stats_job_writes_value_previous_and_change(api, sqlite_store):
 
 def test_health_needs_nothing_and_says_ok(api):
     assert get(api, "/api/health") == {"status": "ok"}
+
+
+def test_today_is_drawn_so_far_against_last_weeks_same_time_of_day(sqlite_store):
+    """Early in the day, today's few sales are compared with last week's same day by the same
+    time, not with its whole day: today is marked partial. Last week is read from hourly
+    roll-ups (the finest kept a week): whole hours, and the elapsed share of the current one."""
+    from datetime import datetime, timezone
+
+    from chalicelib.business import queries
+    p = policy()
+    repo = repository_for(sqlite_store, p)
+    now = int(datetime(2026, 11, 23, 2, 45, 30, tzinfo=timezone.utc).timestamp() * 1000)
+    week, minute = 7 * 86_400_000, 60_000
+    events = [Purchase(**purchase(1, amount=700, timestamp=now - 30 * minute)),              # today 02:15
+              Purchase(**purchase(2, amount=400, timestamp=now - week - 135 * minute)),      # a week ago 00:30
+              Purchase(**purchase(3, amount=600, timestamp=now - week - 35 * minute)),       # a week ago 02:10
+              Purchase(**purchase(4, amount=5000, timestamp=now - week + 60 * minute))]      # a week ago 03:45
+    record_events(repo, events, p, now)
+    trend = queries.revenue_trend(repo, p, None, now)
+    today = trend["days"][-1]
+    assert (today["date"], today["revenue"], today["partial"]) == ("2026-11-23", 700, True)
+    assert today["previousWeek"] == 6000  # the whole day, as for every day
+    assert today["previousWeekSoFar"] == 400 + 450  # by 02:45: 00:00-02:00, and 45/60 of 02:00-03:00
+    assert trend["asOf"] == now - 30_000  # this minute
+    assert not any("partial" in d for d in trend["days"][:-1])

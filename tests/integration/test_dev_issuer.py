@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from chalice import Chalice
-from chalice.test import Client
+
+from tests.conftest import client_wired_like_app
 
 SPA = "https://spa.example.com"
 REDIRECT = f"{SPA}/"
@@ -24,10 +25,8 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 def issuer_app(issuer, access_gate):
     """The dev issuer's routes and a who-am-I route in one app wired like app.py, signing with
     the loopback issuer's key, so the app validates what /auth/token hands out."""
-    from chalicelib.auth import access, current_principal, gate
-    from chalicelib.auth.middleware import access_check
+    from chalicelib.auth import access, current_principal
     from chalicelib.local.dev_issuer import dev_issuer_routes
-    from chalicelib.web import add_preflight_routes, http_edge
     config = issuer.settings(dev_issuer=True, data_dir=str(issuer.key_dir))
     app = Chalice(app_name="dev-issuer-test")
     app.register_blueprint(dev_issuer_routes(config))
@@ -37,11 +36,7 @@ def issuer_app(issuer, access_gate):
     def me():
         return {"role": current_principal().role.label}
 
-    app.register_middleware(http_edge(app, lambda: gate().config), "http")
-    app.register_middleware(access_check(app), "http")
-    add_preflight_routes(app)
-    with Client(app) as client:
-        yield client
+    yield from client_wired_like_app(app)
 
 
 def pkce() -> tuple[str, str]:
@@ -155,8 +150,11 @@ def test_a_stolen_code_is_useless_after_a_failed_try(issuer_app):
 def test_an_unknown_client_is_refused_at_the_token_endpoint(issuer_app):
     verifier, challenge = pkce()
     code = sign_in(issuer_app, "viewer", challenge)["code"]
-    status, body, _ = exchange(issuer_app, code, verifier, client_id="someone-else")
+    status, body, headers = exchange(issuer_app, code, verifier, client_id="someone-else")
     assert (status, body["error"]) == (401, "invalid_client")
+    # RFC 6749 5.2: a 401 says how to authenticate (RFC 7235: it must carry WWW-Authenticate).
+    assert headers["WWW-Authenticate"].startswith('Basic realm="http://127.0.0.1:')
+    assert 'error="invalid_client"' in headers["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("redirect_uri", [f"{SPA}/evil", SPA, f"{SPA}/?next=x", "https://evil.example.com/",
@@ -198,6 +196,100 @@ def test_refresh_tokens_rotate_and_work_once(issuer_app):
     assert (status, body["error"]) == (400, "invalid_grant")
     status, body, _ = token_request(issuer_app, grant_type="password", client_id="mission-control-tests")
     assert (status, body["error"]) == (400, "unsupported_grant_type")
+
+
+# -- the sign-in session: a reload or a second tab does not ask again ----------------------------
+def sign_in_with_session(client, role: str) -> tuple[str, str]:
+    """Pick ``role`` on the page; returns (the session cookie's value, its Set-Cookie header)."""
+    _verifier, challenge = pkce()
+    reply = client.http.post("/auth/authorize", headers=FORM,
+                             body=urlencode({**authorize_params(challenge), "user": role}))
+    assert reply.status_code == 302
+    set_cookie = reply.headers["Set-Cookie"]
+    return set_cookie.split(";", 1)[0].split("=", 1)[1], set_cookie
+
+
+def authorize_with(client, session: str | None, **changes):
+    verifier, challenge = pkce()
+    headers = {"cookie": f"mc_dev_session={session}"} if session is not None else {}
+    reply = client.http.get("/auth/authorize?" + urlencode(authorize_params(challenge, **changes)),
+                            headers=headers)
+    return reply, verifier
+
+
+def test_picking_a_user_starts_a_session_in_an_httponly_samesite_lax_cookie_on_the_issuer_path(issuer_app):
+    session, set_cookie = sign_in_with_session(issuer_app, "operator")
+    assert len(session) >= 43
+    attributes = [a.strip() for a in set_cookie.split(";")[1:]]
+    assert {"Path=/auth", "HttpOnly", "SameSite=Lax", "Max-Age=28800"} <= set(attributes)
+    assert "Secure" not in attributes  # plain http on loopback; https issuers get Secure
+
+
+@pytest.mark.parametrize("prompt", [None, "none"])
+def test_with_a_session_an_authorization_request_returns_a_code_at_once(issuer_app, prompt):
+    session, _ = sign_in_with_session(issuer_app, "operator")
+    reply, verifier = authorize_with(issuer_app, session, prompt=prompt)
+    assert reply.status_code == 302, reply.body  # no page: a reload or a second tab stays signed in
+    answer = {k: v[0] for k, v in parse_qs(urlsplit(reply.headers["Location"]).query).items()}
+    assert answer["state"] == "s-123" and "error" not in answer
+    status, tokens, _ = exchange(issuer_app, answer["code"], verifier)
+    assert status == 200 and claims_of(tokens["access_token"])["cognito:groups"] == ["operator"]
+
+
+def test_prompt_none_without_a_session_answers_login_required_to_the_client(issuer_app):
+    for session in (None, "forged-or-expired-session-id"):
+        reply, _ = authorize_with(issuer_app, session, prompt="none")
+        assert reply.status_code == 302
+        answer = parse_qs(urlsplit(reply.headers["Location"]).query)
+        assert answer["error"] == ["login_required"] and answer["state"] == ["s-123"] and "code" not in answer
+
+
+def test_without_a_session_the_authorization_request_shows_the_page(issuer_app):
+    reply, _ = authorize_with(issuer_app, "not-a-session")
+    assert reply.status_code == 200 and 'name="user"' in reply.body.decode()
+
+
+def test_prompt_login_shows_the_page_even_with_a_session(issuer_app):
+    session, _ = sign_in_with_session(issuer_app, "viewer")
+    reply, _ = authorize_with(issuer_app, session, prompt="login")
+    assert reply.status_code == 200 and 'name="user"' in reply.body.decode()
+
+
+def test_logout_ends_the_session_and_returns_to_the_registered_uri(issuer_app):
+    session, _ = sign_in_with_session(issuer_app, "admin")
+    reply = issuer_app.http.get("/auth/logout?" + urlencode({
+        "client_id": "mission-control-tests", "post_logout_redirect_uri": REDIRECT}),
+        headers={"cookie": f"mc_dev_session={session}"})
+    assert reply.status_code == 302 and reply.headers["Location"] == REDIRECT
+    assert reply.headers["Set-Cookie"].startswith("mc_dev_session=;") and "Max-Age=0" in reply.headers["Set-Cookie"]
+    again, _ = authorize_with(issuer_app, session, prompt="none")  # the old cookie opens nothing
+    assert parse_qs(urlsplit(again.headers["Location"]).query)["error"] == ["login_required"]
+
+
+@pytest.mark.parametrize("params", [{"client_id": "mission-control-tests", "logout_uri": "https://evil.example.com/"},
+                                    {"client_id": "someone-else", "logout_uri": REDIRECT}, {}])
+def test_logout_never_redirects_to_an_unregistered_place(issuer_app, params):
+    reply = issuer_app.http.get("/auth/logout?" + urlencode(params) if params else "/auth/logout")
+    assert reply.status_code == 200 and "Location" not in reply.headers
+    assert "signed out" in reply.body.decode() and "Max-Age=0" in reply.headers["Set-Cookie"]
+
+
+def test_a_session_ends_when_it_expires(issuer, sqlite_store):
+    from chalicelib.auth.repository import AccessRepository
+    from chalicelib.local.dev_issuer import DEMO_USERS, SESSION_TTL_S, DevIssuer
+    now = [1_800_000_000.0]
+    dev = DevIssuer(issuer.url, issuer.issuer.private_key, clock=lambda: now[0])
+    grants = AccessRepository(sqlite_store)
+    session = dev.start_session(DEMO_USERS["viewer"], grants)
+    assert dev.session_user(session, grants) == DEMO_USERS["viewer"]
+    now[0] += SESSION_TTL_S
+    assert dev.session_user(session, grants) is None
+
+
+def test_discovery_names_the_logout_endpoint_and_the_prompts_it_knows(issuer_app, issuer):
+    discovery = json.loads(issuer_app.http.get("/auth/.well-known/openid-configuration").body)
+    assert discovery["end_session_endpoint"] == f"{issuer.url}/logout"
+    assert discovery["prompt_values_supported"] == ["none", "login"]
 
 
 def test_the_sign_in_page_opened_by_hand_says_how_to_get_a_token(issuer_app):

@@ -183,7 +183,7 @@ def test_config_json_tells_the_spa_how_to_sign_in_with_the_local_issuer(client, 
     assert config_json(client) == {"apiBaseUrl": "", "auth": {
         "clientId": "mission-control-spa", "issuer": "http://127.0.0.1:8000/auth",
         "authorizeUrl": "http://127.0.0.1:8000/auth/authorize", "tokenUrl": "http://127.0.0.1:8000/auth/token",
-        "scopes": "openid profile email"}}
+        "logoutUrl": "http://127.0.0.1:8000/auth/logout", "scopes": "openid profile email"}}
 
 
 def test_the_local_issuers_endpoints_in_config_json_are_the_ones_it_publishes(client, monkeypatch, tmp_path):
@@ -194,8 +194,9 @@ def test_the_local_issuers_endpoints_in_config_json_are_the_ones_it_publishes(cl
     monkeypatch.setenv("DEV_ISSUER", "1")
     discovery = DevIssuer.in_data_dir(tmp_path / "keys", issuer).discovery()
     auth = config_json(client)["auth"]
-    assert (auth["issuer"], auth["authorizeUrl"], auth["tokenUrl"]) == (
-        discovery["issuer"], discovery["authorization_endpoint"], discovery["token_endpoint"])
+    assert (auth["issuer"], auth["authorizeUrl"], auth["tokenUrl"], auth["logoutUrl"]) == (
+        discovery["issuer"], discovery["authorization_endpoint"], discovery["token_endpoint"],
+        discovery["end_session_endpoint"])
 
 
 def test_config_json_gives_cognitos_hosted_ui_endpoints_from_its_domain(client, monkeypatch):
@@ -247,6 +248,20 @@ def test_top_level_files_are_served_with_no_cache(client):
     assert hdr(res, "cache-control") == "no-cache"
     assert res.body.decode() == SVG
     assert get(client, "/index.html").body.decode() == INDEX
+
+
+def test_favicon_ico_is_the_spas_icon_for_every_page_the_sign_in_page_too(client, spa_dir):
+    res = get(client, "/favicon.ico")  # what a browser asks for by itself, on any page
+    assert res.status_code == 200 and hdr(res, "content-type") == "image/svg+xml"
+    assert res.body.decode() == SVG
+    (spa_dir / "favicon.ico").write_bytes(b"\x00\x00\x01\x00")  # a build that ships one: that one
+    assert hdr(get(client, "/favicon.ico", Accept="image/x-icon"), "content-type") == "image/x-icon"
+
+
+def test_the_sign_in_page_names_the_spas_icon(tmp_path):
+    from chalicelib.local.dev_issuer import DevIssuer
+    page = DevIssuer.in_data_dir(tmp_path / "keys", "http://127.0.0.1:8000/auth").sign_in_page(None)
+    assert '<link rel="icon" href="http://127.0.0.1:8000/favicon.svg" type="image/svg+xml">' in page
 
 
 def test_unknown_top_level_names_are_json_404s(client):

@@ -3,7 +3,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.business.kpis import Totals, change_percent, feature_adoption, kpi_summary, top_products
+from chalicelib.business.kpis import (
+    Totals, change_percent, feature_adoption, kpi_summary, revenue_until, top_products,
+)
 from chalicelib.business.models import CustomEvent, PageView, Purchase
 from chalicelib.business.rollup import (
     ActiveDays, CounterKey, RollupDelta, SessionSpan, event_counters, extend_session, mark_active,
@@ -169,3 +171,13 @@ def test_iso_timestamps_with_an_offset_become_epoch_ms():
     assert purchase(timestamp="2026-06-01T12:15:00+02:00").timestamp == ms("2026-06-01T10:15:00+00:00")
     assert purchase(timestamp="2026-06-01T10:15:00Z").timestamp == ms("2026-06-01T10:15:00+00:00")
     assert datetime.fromtimestamp(purchase().timestamp / 1000, timezone.utc).hour == 10
+
+
+def test_revenue_until_a_time_counts_whole_hours_and_the_elapsed_share_of_the_last():
+    hour = 3_600_000
+    hourly = {0: 1000, hour: 600, 2 * hour: 9999}
+    assert revenue_until(hourly, 0) == 0
+    assert revenue_until(hourly, hour) == 1000
+    assert revenue_until(hourly, hour + 45 * 60_000) == 1000 + 450  # 00:45 into the second hour
+    assert revenue_until(hourly, 2 * hour) == 1600  # nothing of the hour that has not begun
+    assert revenue_until({0: 1}, hour // 2) == 1  # half a cent rounds half up, never a float

@@ -15,8 +15,6 @@ export interface Kpis {
   period: Period;
   currency: string;
   timezone: string;
-  /** When the numbers were computed; older API builds omit it (then `to` stands in). */
-  asOf?: number;
   from: number;
   to: number;
   /** Minor units. */
@@ -32,13 +30,21 @@ export interface RevenueDay {
   /** Calendar date in the team time zone, YYYY-MM-DD. */
   date: string;
   start: number;
+  /** Today: so far. */
   revenue: number;
+  /** The same weekday a week before, the whole day. */
   previousWeek: number;
+  /** Today only: the day is still running. */
+  partial?: boolean;
+  /** Today only: last week's same day up to the same time of day (`asOf`). */
+  previousWeekSoFar?: number;
 }
 
 export interface Revenue {
   currency: string;
   timezone: string;
+  /** The minute today's numbers run to, epoch ms. */
+  asOf?: number;
   /** Oldest first, ending today (team time zone). */
   days: RevenueDay[];
 }

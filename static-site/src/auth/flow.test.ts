@@ -51,6 +51,20 @@ describe("starting a sign-in", () => {
     expect(takePending(storage)!.returnTo).toBe("");
   });
 
+  it("asks silently with prompt=none, and remembers that it did", async () => {
+    const storage = new MemoryStorage();
+    const url = new URL(await beginSignIn(CONFIG, "#/", storage, T0, true));
+    expect(url.searchParams.get("prompt")).toBe("none");
+    const back = takePending(storage)!;
+    expect(back.silent).toBe(true);
+    expect(readCallback(`?error=login_required&state=${back.state}`, back, T0)).toMatchObject({
+      kind: "error",
+      code: "login_required",
+      silent: true,
+      returnTo: "#/",
+    });
+  });
+
   it("keeps the authorize URL's own query parameters", () => {
     const url = authorizeUrl({ ...CONFIG, authorizeUrl: "https://id.example.com/authorize?tenant=x" }, "s", "c");
     expect(new URL(url).searchParams.get("tenant")).toBe("x");

@@ -25,6 +25,8 @@ export interface PendingSignIn {
   redirectUri: string;
   /** When the sign-in started, epoch ms. */
   startedAt: number;
+  /** Asked with prompt=none: the provider answers at once, with a code only if it has a session. */
+  silent?: boolean;
 }
 
 export interface KeyValueStore {
@@ -57,12 +59,18 @@ export class SignInError extends Error {
   }
 }
 
-/** A fresh verifier and state, remembered in `storage`, and the URL to send the browser to. */
+/**
+ * A fresh verifier and state, remembered in `storage`, and the URL to send the browser to.
+ * `silent`: ask with prompt=none (OIDC Core 3.1.2.1): a provider holding a sign-in session
+ * (Cognito's hosted UI, the dev issuer) sends a code back at once; one without answers
+ * login_required, and no page is shown either way.
+ */
 export async function beginSignIn(
   config: AuthConfig,
   returnTo: string,
   storage: KeyValueStore,
   now: number,
+  silent = false,
 ): Promise<string> {
   const pending: PendingSignIn = {
     state: randomToken(32),
@@ -70,13 +78,14 @@ export async function beginSignIn(
     returnTo: safeReturnTo(returnTo),
     redirectUri: config.redirectUri,
     startedAt: now,
+    ...(silent ? { silent: true } : {}),
   };
   const challenge = await s256Challenge(pending.verifier);
   storage.setItem(PENDING_KEY, JSON.stringify(pending));
-  return authorizeUrl(config, pending.state, challenge);
+  return authorizeUrl(config, pending.state, challenge, silent);
 }
 
-export function authorizeUrl(config: AuthConfig, state: string, challenge: string): string {
+export function authorizeUrl(config: AuthConfig, state: string, challenge: string, silent = false): string {
   const url = new URL(config.authorizeUrl);
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", config.clientId);
@@ -85,6 +94,7 @@ export function authorizeUrl(config: AuthConfig, state: string, challenge: strin
   url.searchParams.set("state", state);
   url.searchParams.set("code_challenge", challenge);
   url.searchParams.set("code_challenge_method", "S256");
+  if (silent) url.searchParams.set("prompt", "none");
   return url.href;
 }
 
@@ -106,7 +116,14 @@ export function takePending(storage: KeyValueStore): PendingSignIn | null {
       typeof p.redirectUri === "string" &&
       typeof p.startedAt === "number"
     ) {
-      return { state: p.state, verifier: p.verifier, redirectUri: p.redirectUri, startedAt: p.startedAt, returnTo: safeReturnTo(p.returnTo ?? "") };
+      return {
+        state: p.state,
+        verifier: p.verifier,
+        redirectUri: p.redirectUri,
+        startedAt: p.startedAt,
+        returnTo: safeReturnTo(p.returnTo ?? ""),
+        ...(p.silent === true ? { silent: true } : {}),
+      };
     }
   } catch {
     // not ours, or damaged: as if absent
@@ -119,8 +136,9 @@ export type Callback =
   | { kind: "none" }
   /** A code for the sign-in this tab started. */
   | { kind: "code"; code: string; pending: PendingSignIn }
-  /** A callback that must not be used; `message` says why, for the user. */
-  | { kind: "error"; code: string; message: string; returnTo: string };
+  /** A callback that must not be used; `message` says why, for the user. `silent`: the answer to a
+   *  prompt=none request of this tab (login_required: the provider has no session). */
+  | { kind: "error"; code: string; message: string; returnTo: string; silent?: boolean };
 
 /** Whether the page's query string is an authorization response (code or error, with state). */
 export function isCallback(search: string): boolean {
@@ -144,8 +162,9 @@ export function readCallback(search: string, pending: PendingSignIn | null, now:
       message: "This sign-in answer does not belong to a sign-in started in this tab, so it was not used. Sign in again.",
     };
   }
+  const silent = pending.silent === true ? { silent: true } : {};
   if (now - pending.startedAt > PENDING_MAX_AGE_MS) {
-    return { kind: "error", code: "expired", returnTo, message: "The sign-in took too long and has expired. Sign in again." };
+    return { kind: "error", code: "expired", returnTo, ...silent, message: "The sign-in took too long and has expired. Sign in again." };
   }
   const error = q.get("error");
   if (error) {
@@ -154,6 +173,7 @@ export function readCallback(search: string, pending: PendingSignIn | null, now:
       kind: "error",
       code: error,
       returnTo,
+      ...silent,
       message:
         error === "access_denied"
           ? "Sign-in was cancelled or refused."

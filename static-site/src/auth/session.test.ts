@@ -83,11 +83,55 @@ describe("the sign-in session", () => {
     expect(storage.getItem(PENDING_KEY)).toBeNull();
   });
 
+  it("tries a silent sign-in first on a plain load, so a reload or a second tab stays signed in", async () => {
+    const storage = new MemoryStorage();
+    const b = browser("http://127.0.0.1:8000/#/hosts");
+    await new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: b.port }).start();
+    expect(new URL(b.assigned[0]!).searchParams.get("prompt")).toBe("none");
+    expect(JSON.parse(storage.getItem(PENDING_KEY)!)).toMatchObject({ silent: true, returnTo: "#/hosts" });
+  });
+
+  it("falls back to the provider's sign-in page when it has no session (login_required)", async () => {
+    const storage = new MemoryStorage();
+    const first = browser("http://127.0.0.1:8000/#/hosts?range=6h");
+    await new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: first.port }).start();
+    const state = new URL(first.assigned[0]!).searchParams.get("state")!;
+    const back = browser(`http://127.0.0.1:8000/?error=login_required&state=${state}`);
+    const session = new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: back.port });
+    await session.start();
+    expect(back.replaced).toEqual(["/#/hosts?range=6h"]); // the error leaves the address bar
+    expect(back.assigned).toHaveLength(1);
+    const fallback = new URL(back.assigned[0]!);
+    expect(fallback.searchParams.has("prompt")).toBe(false); // the page this time
+    expect(session.state.status).toBe("redirecting");
+    const pending = JSON.parse(storage.getItem(PENDING_KEY)!);
+    expect(pending).toMatchObject({ returnTo: "#/hosts?range=6h", state: fallback.searchParams.get("state") });
+    expect(pending.silent).toBeUndefined();
+
+    // Refused there too: shown, never tried again (no loop).
+    const refused = browser(`http://127.0.0.1:8000/?error=access_denied&state=${pending.state}`);
+    const last = new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: refused.port });
+    await last.start();
+    expect(last.state).toEqual({ status: "signed-out", message: "Sign-in was cancelled or refused." });
+    expect(refused.assigned).toEqual([]);
+  });
+
+  it("asks with the provider's page when the user presses Sign in", async () => {
+    const storage = new MemoryStorage();
+    const b = browser("http://127.0.0.1:8000/");
+    const session = new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: b.port });
+    await session.start();
+    await session.signIn();
+    expect(new URL(b.assigned[1]!).searchParams.has("prompt")).toBe(false);
+  });
+
   it("shows the provider's refusal instead of trying again", async () => {
     const storage = new MemoryStorage();
     const first = browser("http://127.0.0.1:8000/");
-    await new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: first.port }).start();
-    const state = new URL(first.assigned[0]!).searchParams.get("state")!;
+    const started = new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: first.port });
+    await started.start();
+    await started.signIn(); // the Sign in button: not silent
+    const state = new URL(first.assigned[1]!).searchParams.get("state")!;
     const back = browser(`http://127.0.0.1:8000/?error=access_denied&state=${state}`);
     const session = new Session(SETTINGS, { fetch: scripted().fetch, storage, browser: back.port });
     await session.start();

@@ -1,7 +1,9 @@
 // The sign-in session: what the app is doing about who the user is, in one place.
 //
 //   start()         config → the provider's callback (code → tokens) or, on a plain load, a
-//                   redirect to sign in (unless the user just signed out: then the sign-in screen)
+//                   silent sign-in (prompt=none: back at once while the provider's session lasts,
+//                   so a reload or a second tab stays signed in), falling back to the provider's
+//                   sign-in page (unless the user just signed out: then the sign-in screen)
 //   signIn()        send the browser to the provider, remembering the route to come back to
 //   signOut()       forget the tokens (and revoke the refresh token), then the provider's logout
 //                   when configured, else the sign-in screen
@@ -116,7 +118,7 @@ export class Session {
       this.signedOut(null);
       return;
     }
-    await this.signIn(url.hash);
+    await this.signIn(url.hash, { silent: true });
   }
 
   /** The provider sent the browser back: check the answer and trade the code for tokens. */
@@ -126,6 +128,12 @@ export class Session {
     // The code and state leave the address bar (and history) before anything else happens.
     const returnTo = answer.kind === "code" ? answer.pending.returnTo : answer.kind === "error" ? answer.returnTo : "";
     this.opts.browser.replace(url.pathname + returnTo);
+    if (answer.kind === "error" && answer.silent) {
+      // No session at the provider (login_required), or it would not answer silently: ask it
+      // with its page, once. That sign-in is not silent, so its own refusal is shown, not retried.
+      await this.signIn(returnTo);
+      return;
+    }
     if (answer.kind !== "code") {
       this.signedOut(answer.kind === "error" ? answer.message : null);
       return;
@@ -140,14 +148,21 @@ export class Session {
     this.set({ status: "signed-in", since: this.now() });
   }
 
-  /** Go to the provider's sign-in, coming back to `returnTo` (default: the current route). */
-  async signIn(returnTo?: string): Promise<void> {
+  /** Go to the provider's sign-in, coming back to `returnTo` (default: the current route).
+   *  `silent`: without its page (prompt=none), for a load that has no tokens yet. */
+  async signIn(returnTo?: string, { silent = false }: { silent?: boolean } = {}): Promise<void> {
     if (!this.config) return;
     this.tokens.clear();
     this.opts.storage.removeItem(SIGNED_OUT_KEY);
     this.set({ status: "redirecting" });
     try {
-      const target = await beginSignIn(this.config, returnTo ?? new URL(this.opts.browser.href()).hash, this.opts.storage, this.now());
+      const target = await beginSignIn(
+        this.config,
+        returnTo ?? new URL(this.opts.browser.href()).hash,
+        this.opts.storage,
+        this.now(),
+        silent,
+      );
       this.opts.browser.assign(target);
     } catch (e) {
       this.signedOut((e as Error).message);

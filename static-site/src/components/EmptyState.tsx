@@ -48,7 +48,7 @@ export function EmptyState({ apiOrigin, currency }: { apiOrigin: string; currenc
           fallback={<span data-testid="ask-admin-for-key">Ask an admin for one.</span>}
         >
           <span data-testid="make-a-key">
-            Make one with <code>missionctl apikey create --scope ingest:business</code> and put it in{" "}
+            Make one with <code>.venv/bin/missionctl apikey create --scope ingest:business</code> and put it in{" "}
             <code>MISSION_CONTROL_API_KEY</code>.
           </span>
         </RoleGate>

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { followContainerWidth } from "../lib/plotWidth";
-import { isolatedPoints, summarize, toAligned, type Grid, type RangeDef } from "../lib/metricSeries";
+import { isolatedPoints, summarize, timeTicks, toAligned, type Grid, type RangeDef, type Span } from "../lib/metricSeries";
 import type { Theme } from "../lib/theme";
 import { dtf } from "../lib/format";
 
@@ -28,12 +28,17 @@ interface Props {
   theme: Theme;
   /** Charts with the same key share the cursor. */
   syncKey?: string;
+  /** The part of the window to show (``visibleSpan``); the whole grid when absent. Charts shown
+   *  side by side get the same span, hence the same ticks. */
+  span?: Span | null;
   /** True while the data on screen is for another range or host (dimmed, "Loading…"). */
   stale?: boolean;
   testId?: string;
 }
 
 const HEIGHT = 190;
+/** The y axis' width, the same on every chart, so that plots side by side line up. */
+const Y_AXIS_SIZE = 76;
 /** Line styles in order: colour and dash, so lines differ by more than colour. */
 const DASHES: (number[] | undefined)[] = [undefined, [7, 4], [2, 3], [10, 3, 2, 3], [4, 4], [1, 2]];
 const PALETTE_SIZE = 6;
@@ -87,7 +92,7 @@ function lastPointAt(grid: Grid, series: readonly ChartSeries[]): number | null 
  * a lone point between gaps is drawn as a dot. Not hovering, the legend shows the latest values.
  */
 export function TimeChart(props: Props) {
-  const { title, series, grid, range, format, yMax, timeZone, locale, theme, syncKey, stale, testId } = props;
+  const { title, series, grid, range, format, yMax, timeZone, locale, theme, syncKey, stale, testId, span } = props;
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(props);
@@ -133,7 +138,13 @@ export function TimeChart(props: Props) {
       height: HEIGHT,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone),
       scales: {
-        x: { time: true },
+        x: {
+          time: true,
+          range: (_u, min, max) => {
+            const s = latest.current.span;
+            return s ? [s.start / 1000, s.end / 1000] : [min, max];
+          },
+        },
         y: {
           range: (_u, _min, max) => {
             if (yMax !== undefined) return [0, yMax];
@@ -183,18 +194,22 @@ export function TimeChart(props: Props) {
           grid: { stroke: () => colors.current.grid, width: 1 },
           ticks: { show: false },
           size: 30,
-          space: 70,
-          values: (_u, splits, _ax, _space, incr) => ticks(splits, incr),
+          // Our ticks, from the span alone: the same on every chart over it.
+          splits: (_u, _ax, min, max) =>
+            timeTicks({ start: min * 1000, end: max * 1000 }, timeZone).ticks.map((t) => t / 1000),
+          values: (u, splits) => {
+            const { step } = timeTicks({ start: u.scales.x!.min! * 1000, end: u.scales.x!.max! * 1000 }, timeZone);
+            const labels = ticks(splits, step / 1000);
+            el.dataset.xTicks = labels.join(" "); // the canvas's labels, for tests and tools
+            return labels;
+          },
         },
         {
           stroke: () => colors.current.axis,
           grid: { stroke: () => colors.current.grid, width: 1 },
           ticks: { show: false },
           space: 36,
-          size: (_u, values) => {
-            const longest = Math.max(3, ...(values ?? []).map((v) => String(v).length));
-            return Math.ceil(longest * 7.2) + 14;
-          },
+          size: Y_AXIS_SIZE,
           values: (_u, splits) => splits.map((v) => axisFmt(v)),
         },
       ],
@@ -217,6 +232,12 @@ export function TimeChart(props: Props) {
     drawn.current = grid;
     u.setData(data());
   }, [grid, structure]);
+
+  // A new span on the same data (another chart's series started earlier): rescale only.
+  useEffect(() => {
+    const u = plot.current;
+    if (u && span && grid) u.setScale("x", { min: span.start / 1000, max: span.end / 1000 });
+  }, [span?.start, span?.end]);
 
   useEffect(() => {
     const u = plot.current;

@@ -147,23 +147,32 @@ export function formatTime(ms: number, timeZone: string, locale?: string): strin
   return dtf(locale, { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(ms);
 }
 
+/** The wall clock of `timeZone` at `ms`, field by field ("2026", "11", ..., "GMT-05:00"). */
+function wallClock(ms: number, timeZone: string): Record<string, string> {
+  const f = dtf("en-US", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+    timeZoneName: "longOffset",
+  });
+  return Object.fromEntries(f.formatToParts(ms).map((p) => [p.type, p.value]));
+}
+
+/** How far the time zone's wall clock is ahead of UTC at `ms`, in ms (-5 h → -18 000 000). */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  const p = wallClock(ms, timeZone);
+  const wall = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
+  return wall - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
 /** Epoch ms → ISO-8601 with the time zone's offset: "2026-11-23T09:05:09-05:00". */
 export function formatIso(ms: number, timeZone: string): string {
-  const parts = Object.fromEntries(
-    dtf("en-US", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-      timeZoneName: "longOffset",
-    })
-      .formatToParts(ms)
-      .map((p) => [p.type, p.value]),
-  );
+  const parts = wallClock(ms, timeZone);
   const raw = (parts.timeZoneName ?? "GMT").replace("GMT", "");
   const off = raw === "" || raw === "+00:00" ? "Z" : raw;
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${off}`;

@@ -14,7 +14,9 @@ import {
   seriesKey,
   summarize,
   tailStart,
+  timeTicks,
   toAligned,
+  visibleSpan,
   windowQuery,
 } from "./metricSeries";
 
@@ -222,5 +224,64 @@ describe("what a host shows", () => {
     ).toEqual(["root", "boot", "var_lib"]);
     expect(mountLabel("root")).toBe("/");
     expect(mountLabel("var_lib")).toBe("var_lib");
+  });
+});
+
+describe("the span a host's charts show", () => {
+  const win = rangeWindow(r("1h"), NOW);
+  const key = seriesKey("web-1", "vm", "cpu.percent");
+  const other = seriesKey("web-1", "vm", "mem.used_percent");
+  const withData = (fromIndex: number, k = key) => {
+    const g = emptyGrid(win);
+    g.values[k] = g.t.map((_, i) => (i >= fromIndex ? 1 : null));
+    return g;
+  };
+
+  it("starts at the data when a host has sent only minutes of an hour", () => {
+    const g = withData(win.points - 18); // 3 minutes
+    const span = visibleSpan(g, [key]);
+    expect(span.end).toBe(win.end);
+    expect(span.end - span.start).toBe(5 * MIN); // a twelfth of the hour: never a sliver
+    const six = visibleSpan(withData(win.points - 36), [key]); // 6 minutes: from the first point
+    expect(six.start).toBe(win.end - 36 * 10 * S);
+  });
+
+  it("is the whole window when the data fills it, or when there is none", () => {
+    expect(visibleSpan(withData(0), [key])).toEqual({ start: win.start, end: win.end });
+    expect(visibleSpan(emptyGrid(win), [key])).toEqual({ start: win.start, end: win.end });
+  });
+
+  it("is one span for every chart of the host: the earliest first point of any series", () => {
+    const g = withData(win.points - 36);
+    g.values[other] = g.t.map((_, i) => (i >= win.points - 60 ? 2 : null));
+    expect(visibleSpan(g, [key, other]).start).toBe(win.end - 60 * 10 * S);
+  });
+});
+
+describe("time ticks", () => {
+  it("are the same for the same span, at round minutes of the wall clock", () => {
+    const span = { start: Date.UTC(2026, 10, 23, 13, 7, 10), end: Date.UTC(2026, 10, 23, 14, 7, 10) };
+    const { step, ticks } = timeTicks(span, "UTC");
+    expect(step).toBe(15 * MIN);
+    expect(ticks.map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(["13:15", "13:30", "13:45", "14:00"]);
+    expect(timeTicks(span, "UTC")).toEqual({ step, ticks });
+  });
+
+  it("follow the team's clock in a half-hour time zone", () => {
+    const span = { start: Date.UTC(2026, 10, 23, 10, 0), end: Date.UTC(2026, 10, 23, 16, 0) };
+    const { step, ticks } = timeTicks(span, "Asia/Kolkata"); // UTC+5:30
+    expect(step).toBe(2 * HOUR);
+    // 16:00, 18:00, 20:00 in Kolkata
+    expect(ticks).toEqual([Date.UTC(2026, 10, 23, 10, 30), Date.UTC(2026, 10, 23, 12, 30), Date.UTC(2026, 10, 23, 14, 30)]);
+  });
+
+  it("put days on local midnights, across a daylight-saving change too", () => {
+    const span = { start: Date.UTC(2026, 2, 5), end: Date.UTC(2026, 2, 15) }; // US DST starts on March 8
+    const { step, ticks } = timeTicks(span, "America/New_York");
+    expect(step).toBe(2 * DAY);
+    const local = ticks.map((t) =>
+      new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", hour: "2-digit", hourCycle: "h23" }).format(t),
+    );
+    expect(new Set(local)).toEqual(new Set(["00"]));
   });
 });

@@ -11,6 +11,7 @@
 // samples an agent delivered late (after an outage it sends its backlog, oldest first).
 
 import type { HostKind, MetricsAnswer, MetricsQuery } from "../api/types";
+import { zoneOffsetMs } from "./format";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -267,6 +268,59 @@ export function summarize(t: readonly number[], values: Values | undefined): Sum
   }
   if (s.count) s.mean = sum / s.count;
   return s;
+}
+
+// ---- the span a chart shows, and its ticks ----
+
+export interface Span {
+  /** ms, inclusive */
+  start: number;
+  /** ms: the window's end */
+  end: number;
+}
+
+/**
+ * What the charts of one view show of the window: all of it, or, when the data begins later
+ * (a host that started sending minutes ago), from its first point — so a few minutes of data
+ * are not squashed against the right edge of an hour. Never less than a twelfth of the range
+ * or ten steps. One span for every chart of the view, so side-by-side charts line up.
+ */
+export function visibleSpan(grid: Grid, keys: readonly string[]): Span {
+  const end = grid.start + grid.t.length * grid.step;
+  let first = -1;
+  for (const key of keys) {
+    const vs = grid.values[key];
+    if (!vs) continue;
+    const i = vs.findIndex((v) => v != null);
+    if (i >= 0 && (first === -1 || i < first)) first = i;
+  }
+  if (first <= 0) return { start: grid.start, end };
+  const minSpan = Math.max(10 * grid.step, Math.round((end - grid.start) / 12 / grid.step) * grid.step);
+  return { start: Math.max(grid.start, Math.min(grid.t[first]!, end - minSpan)), end };
+}
+
+/** Tick steps, ms: each a round number on a clock or a calendar. */
+const TICK_STEPS = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map(
+  (s) => s * SECOND,
+);
+
+/**
+ * Ticks for a span: the smallest round step giving at most `maxTicks`, at round times of the
+ * team's wall clock (17:30, midnight). A function of the span alone, so charts over the same
+ * span get the same ticks whatever their labels' widths.
+ */
+export function timeTicks(span: Span, timeZone: string, maxTicks = 5): { step: number; ticks: number[] } {
+  const length = Math.max(1, span.end - span.start);
+  const step = TICK_STEPS.find((s) => length / s <= maxTicks) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
+  const offset = zoneOffsetMs(span.start, timeZone);
+  const ticks: number[] = [];
+  const calendar = step >= DAY;
+  for (let wall = Math.ceil((span.start + offset) / step) * step; wall - offset <= span.end; wall += step) {
+    // Days and weeks stay on local midnights across a daylight-saving change.
+    const t = calendar ? wall - zoneOffsetMs(wall - offset, timeZone) : wall - offset;
+    if (t >= span.start && t <= span.end) ticks.push(t);
+  }
+  return { step, ticks };
 }
 
 // ---- what a host shows ----

@@ -253,7 +253,7 @@ function HostsEmpty({ apiOrigin }: { apiOrigin: string }) {
       <CopyCode code={command} />
       <p class="muted">
         The key is an API key with the <code>ingest:metrics</code> scope (an admin makes one with{" "}
-        <code>missionctl apikey create --scope ingest:metrics</code>). Add <code>--watch NAME=URL</code> to check a web
+        <code>.venv/bin/missionctl apikey create --scope ingest:metrics</code>). Add <code>--watch NAME=URL</code> to check a web
         app's response time and errors too. Every option is in <code>collectors/README.md</code>.
       </p>
     </section>

@@ -6,7 +6,15 @@ import { StatusBadge } from "../components/StatusBadge";
 import { TimeChart, type ChartSeries } from "../components/TimeChart";
 import { useApp, useConnection } from "../context";
 import { formatDateTime, formatIso } from "../lib/format";
-import { diskMounts, mountLabel, rangeById, seriesKey, type RangeDef, type RangeId } from "../lib/metricSeries";
+import {
+  diskMounts,
+  mountLabel,
+  rangeById,
+  seriesKey,
+  visibleSpan,
+  type RangeDef,
+  type RangeId,
+} from "../lib/metricSeries";
 import { Poller } from "../lib/poller";
 import { buildHash, navigate } from "../lib/router";
 import { SeriesLoader, type SeriesData } from "../lib/seriesLoader";
@@ -127,6 +135,8 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
   const { api, locale, timeZone, setTimeZone, theme, refreshMs } = useApp();
   const range = rangeById(rangeId)!;
   const [hosts, setHosts] = useState<Hosts | null>(null);
+  /** When the host list was last confirmed (200 or 304): the page's "as of" when no chart loads. */
+  const [hostsAt, setHostsAt] = useState<number | null>(null);
   const [data, setData] = useState<SeriesData | null>(null);
   const [errors, setErrors] = useState<Record<string, ApiError>>({});
   const loader = useMemo(() => new SeriesLoader(api), [api]);
@@ -143,6 +153,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
           try {
             list = (await api.hosts({ signal })).data;
             setHosts(list);
+            setHostsAt(Date.now());
           } catch (e) {
             if (isAbort(e, signal)) return;
             if (e instanceof ApiError) errs.host = e;
@@ -190,6 +201,8 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
   const grid = data?.grid ?? null;
   const syncKey = `host:${shownKind}:${host}`;
   const unknown = hosts !== null && info === null;
+  const chartKeys = charts.flatMap((c) => c.series.map((s) => seriesKey(host, shownKind, s.metric)));
+  const span = useMemo(() => (grid ? visibleSpan(grid, chartKeys) : null), [grid, chartKeys.join("|")]);
 
   const setRange = (r: RangeId) =>
     navigate(buildHash("/hosts", { host, ...(kind ? { kind } : {}), range: r }), { replace: true });
@@ -220,12 +233,12 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
             )}
           </p>
           <LiveMeta
-            at={data ? data.at : null}
+            at={data && !unknown ? data.at : hostsAt}
             offline={offline}
             timeZone={timeZone}
             locale={locale}
             refreshMs={refreshMs}
-            extra={`${formatInterval(range.step)} points`}
+            extra={unknown ? undefined : `${formatInterval(range.step)} points`}
           />
         </div>
         <RangeSwitch value={range.id} onChange={setRange} />
@@ -263,6 +276,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
                     locale={locale}
                     theme={theme}
                     syncKey={syncKey}
+                    span={span}
                     stale={stale}
                     testId={`chart-${c.id}`}
                   />

@@ -83,7 +83,8 @@ export function Overview({ query }: { query: URLSearchParams }) {
     if (kpis) markFirstKpiPaint();
   }, [kpis !== null]);
 
-  const asOf = kpis ? kpis.asOf ?? state.kpisAt ?? kpis.to : null;
+  // "Live · as of": when the API last confirmed the numbers, a 304 included (it says they are current).
+  const asOf = kpis ? state.confirmedAt ?? kpis.to : null;
   const currency = kpis?.currency ?? revenue?.currency ?? products?.currency ?? "USD";
   const kpiStale = kpis !== null && kpis.period !== period;
   const productsStale = products !== null && products.window !== period;
@@ -184,7 +185,14 @@ export function Overview({ query }: { query: URLSearchParams }) {
           <h2 id="revenue-title" class="panel__title">
             Revenue <span class="muted">· this week against last week</span>
           </h2>
-          <RevenueChart days={revenue?.days ?? null} currency={revenue?.currency ?? currency} locale={locale} theme={theme} />
+          <RevenueChart
+            days={revenue?.days ?? null}
+            currency={revenue?.currency ?? currency}
+            locale={locale}
+            theme={theme}
+            asOf={revenue?.asOf ?? null}
+            timeZone={revenue?.timezone}
+          />
         </section>
         <UsersPanel users={users} locale={locale} />
       </div>

@@ -19,14 +19,23 @@ const products = { products: [] } as never;
 describe("a refresh round", () => {
   it("fills the state from the first answers", () => {
     const s = mergeRound(INITIAL, [ok(kpis), ok(revenue), ok(users), ok(products)], 1000);
-    expect(s).toMatchObject({ kpis, revenue, users, products, kpisAt: 1000, errors: {} });
+    expect(s).toMatchObject({ kpis, revenue, users, products, confirmedAt: 1000, errors: {} });
   });
 
-  it("returns the same state for a round of 304s, so nothing re-renders", () => {
+  it("moves the as-of time on a round of 304s (they confirm the data is current), keeping the data", () => {
     const s = mergeRound(INITIAL, [ok(kpis), ok(revenue), ok(users), ok(products)], 1000);
     const again = mergeRound(s, [ok(kpis, true), ok(revenue, true), ok(users, true), ok(products, true)], 6000);
-    expect(again).toBe(s);
-    expect(again.kpisAt).toBe(1000);
+    expect(again.confirmedAt).toBe(6000);
+    // The same data objects: no panel has anything to redraw.
+    expect([again.kpis, again.revenue, again.users, again.products]).toEqual([kpis, revenue, users, products]);
+    expect(again.kpis).toBe(s.kpis);
+    expect(again.errors).toEqual({});
+  });
+
+  it("does not move the as-of time when the KPIs could not be confirmed", () => {
+    const s = mergeRound(INITIAL, [ok(kpis), ok(revenue), ok(users), ok(products)], 1000);
+    const down = mergeRound(s, [fail("down"), ok(revenue, true), ok(users, true), ok(products, true)], 6000);
+    expect(down.confirmedAt).toBe(1000);
   });
 
   it("replaces only what changed", () => {
@@ -36,7 +45,7 @@ describe("a refresh round", () => {
     expect(next).not.toBe(s);
     expect(next.users).toBe(users2);
     expect(next.kpis).toBe(kpis);
-    expect(next.kpisAt).toBe(1000);
+    expect(next.confirmedAt).toBe(6000);
   });
 
   it("keeps the last data when the API fails, and records why once", () => {

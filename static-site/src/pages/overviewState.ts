@@ -1,6 +1,6 @@
 // The Overview's data and how one refresh round updates it. Pure, so its promises are tested:
-// a round of unchanged (304) answers returns the very same state (nothing re-renders), and a
-// failed panel keeps its last data.
+// a round of unchanged (304) answers keeps the very same data objects (no panel redraws) and
+// moves only the time the data was confirmed current; a failed panel keeps its last data.
 
 import { ApiError, type Fetched } from "../api/client";
 import type { Kpis, Products, Revenue, Users } from "../api/types";
@@ -13,13 +13,13 @@ export interface State {
   revenue: Revenue | null;
   users: Users | null;
   products: Products | null;
-  /** When the KPI body last changed (stands in for `asOf` when the API omits it). */
-  kpisAt: number | null;
+  /** When the API last confirmed the KPIs: a 200, or a 304 (the data is current as of then). */
+  confirmedAt: number | null;
   /** Per panel: why its last refresh failed (the panel keeps its last data). */
   errors: Partial<Record<Key, ApiError>>;
 }
 
-export const INITIAL: State = { kpis: null, revenue: null, users: null, products: null, kpisAt: null, errors: {} };
+export const INITIAL: State = { kpis: null, revenue: null, users: null, products: null, confirmedAt: null, errors: {} };
 
 /** Results in KEYS order: kpis, revenue, users, products. */
 export type Round = PromiseSettledResult<Fetched<unknown>>[];
@@ -32,7 +32,10 @@ export function mergeRound(prev: State, results: Round, now: number): State {
     if (r.status === "fulfilled") {
       if (prev[key] !== r.value.data) {
         Object.assign(next, { [key]: r.value.data });
-        if (key === "kpis") next.kpisAt = now;
+        changed = true;
+      }
+      if (key === "kpis" && prev.confirmedAt !== now) {
+        next.confirmedAt = now;
         changed = true;
       }
       if (next.errors[key]) {
