@@ -149,10 +149,16 @@ def describe(metric: str, host: str, forecast: Forecast) -> str:
     else:
         when = f"{low[0]} {low[1]}–{high[0]} {high[1]}"
     if forecast.limit == 100.0 and metric.endswith(".used_percent"):
-        what = f"disk {metric[len('disk.'):-len('.used_percent')]}" if metric.startswith("disk.") \
+        what = f"disk {_mount(metric[len('disk.'):-len('.used_percent')])}" if metric.startswith("disk.") \
             else metric.split(".")[0]
         return f"{what} on {host} full in {when}"
     return f"{metric} on {host} reaches {forecast.limit:g} in {when}"
+
+
+def _mount(segment: str) -> str:
+    """A mount's name segment (docs/metrics.md: ``/`` is ``root``, ``/var`` is ``var``) as a path;
+    a ``_`` may have been a ``/`` or another character, so it is left as it is."""
+    return "/" if segment == "root" else f"/{segment}"
 
 
 def _duration(ms: float) -> tuple[int, str]:

@@ -87,10 +87,11 @@ def test_state_round_trips_and_moving_the_time_origin_keeps_the_fit():
 
 def test_messages_name_the_resource_and_the_interval():
     forecast = fed(Trend(), filling_disk()).forecast(100.0)
-    assert describe("disk./var.used_percent", "web-1", forecast).startswith("disk /var on web-1 full in ")
-    assert describe("disk./var.used_percent", "web-1", forecast).endswith(" h")
+    assert describe("disk.var.used_percent", "web-1", forecast).startswith("disk /var on web-1 full in ")
+    assert describe("disk.var.used_percent", "web-1", forecast).endswith(" h")
     assert describe("mem.used_percent", "web-1", forecast).startswith("mem on web-1 full in ")
-    assert bounded_limit("disk./.used_percent") == 100.0
+    assert describe("disk.root.used_percent", "db-1", forecast).startswith("disk / on db-1 full in ")
+    assert bounded_limit("disk.root.used_percent") == 100.0
     assert bounded_limit("cpu.percent") is None
 
 
