@@ -157,7 +157,7 @@ export function Insights({ query }: { query: URLSearchParams }) {
         </div>
       )}
       {notice && (
-        <p class="insights__notice" role="status">
+        <p class="insights__notice" role="status" data-testid="insight-notice">
           {notice}
         </p>
       )}
