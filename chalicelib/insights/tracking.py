@@ -18,8 +18,9 @@ from .forecast import HOUR_MS, Forecast, Trend, bounded_limit, describe
 
 #: points kept before a window opens, to draw what normal looked like
 CONTEXT_POINTS = 30
-#: points an insight carries at most (context + window); beyond it the newest replaces the last
-MAX_POINTS = 120
+#: points an insight carries at most (context + window); beyond it the newest replaces the last.
+#: With values kept to 6 significant digits a tracker's whole state stays under ~4 KB.
+MAX_POINTS = 90
 #: each dismissal halves the series' distance from a score of 1 (see ``threshold_for``)
 DISMISSAL_FACTOR = 0.5
 
@@ -86,7 +87,7 @@ class SeriesTracker:
         score = self.detector.score(timestamp_ms, value)
         if self.trend is not None:
             self.trend.update(timestamp_ms, value)
-        point = [timestamp_ms, value]
+        point = [timestamp_ms, float(f"{value:.6g}")]  # for drawing: 6 digits are plenty
         episode = self.open
         if score >= self.threshold:
             if episode is None:
