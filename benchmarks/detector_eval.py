@@ -311,6 +311,40 @@ def state_bytes() -> int:
     return len(json.dumps(d.state(), separators=(",", ":")))
 
 
+def handler_throughput(hosts: int = 10, samples: int = 360, metrics: int = 25) -> dict:
+    """The whole stream path on SQLite (in memory): records decoded, trackers loaded, scored
+    and saved per host with their insights, as Lambda would run it, in batches of 100 records."""
+    import tempfile
+
+    from chalicelib.insights.repository import InsightsRepository
+    from chalicelib.insights.settings import InsightsSettings
+    from chalicelib.insights.stream import StreamRecord, consume_records
+    from chalicelib.storage.sqlite_engine import SqliteStore
+
+    rng = random.Random(11)
+    records = []
+    for i in range(samples):
+        for h in range(hosts):
+            values = {f"app.metric_{m}.value": {"N": repr(50 + rng.gauss(0, 1))} for m in range(metrics)}
+            ts = START_MS + i * 10_000
+            records.append(StreamRecord(str(len(records)), "INSERT", "bench-metrics",
+                                        {"pk": {"S": f"raw#h{h}"}, "sk": {"S": f"{ts:013d}#vm"}},
+                                        {"pk": {"S": f"raw#h{h}"}, "sk": {"S": f"{ts:013d}#vm"},
+                                         "values": {"M": values}}))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(f"{tmp}/bench.db")
+        store.ensure_tables()
+        repo = InsightsRepository(store, 180 * DAY)
+        settings = InsightsSettings(metrics_stream_arn="bench")
+        started = time.perf_counter()
+        for i in range(0, len(records), 100):
+            consume_records(records[i:i + 100], "bench-metrics", repo, lambda *a: None, settings)
+        spent = time.perf_counter() - started
+        store.close()
+    return {"samples_per_s": len(records) / spent, "metric_points_per_s": len(records) * metrics / spent,
+            "ms_per_batch_of_100_samples": spent / (len(records) / 100) * 1000}
+
+
 # -- entry points -----------------------------------------------------------------------------
 GRID = {"threshold": (0.6, 0.7, 0.8, 0.85, 0.9), "tau_level_ms": (5 * MIN, 15 * MIN, 30 * MIN),
         "relearn_ms": (10 * MIN, 20 * MIN), "flat_points": (10, 30)}
@@ -353,6 +387,7 @@ def report(series: list[Series]) -> dict:
         results[name] = evaluate(make, series)
     results["detector"]["_all"]["points_per_s_one_core"] = throughput()
     results["detector"]["_all"]["state_bytes"] = state_bytes()
+    results["stream_handler_sqlite"] = {"_all": handler_throughput()}
     return results
 
 
