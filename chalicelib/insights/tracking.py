@@ -17,7 +17,7 @@ from .detector import FLAT_SCORE, Detector
 from .forecast import HOUR_MS, Forecast, Trend, bounded_limit, describe
 
 #: points kept before a window opens, to draw what normal looked like
-CONTEXT_POINTS = 30
+CONTEXT_POINTS = 12
 #: points an insight carries at most (context + window); beyond it the newest replaces the last.
 #: With values kept to 6 significant digits a tracker's whole state stays under ~4 KB.
 MAX_POINTS = 90

@@ -3,7 +3,7 @@ predictions withdrawn with their trend, sensitivity moved by feedback."""
 import json
 import random
 
-from chalicelib.insights.tracking import SeriesTracker, threshold_for
+from chalicelib.insights.tracking import CONTEXT_POINTS, SeriesTracker, threshold_for
 
 T0 = 1_767_225_600_000
 STEP = 10_000
@@ -31,7 +31,7 @@ def test_a_spike_is_one_insight_opened_then_closed():
     assert insight["startsAt"] == T0 + 150 * STEP
     assert insight["endsAt"] == T0 + 151 * STEP
     assert [T0 + 150 * STEP, 90.0] in insight["points"]
-    assert len([p for p in insight["points"] if p[0] < insight["startsAt"]]) == 30  # what normal looked like
+    assert len([p for p in insight["points"] if p[0] < insight["startsAt"]]) == CONTEXT_POINTS  # what normal looked like
 
 
 def test_an_open_window_is_updated_across_batches_under_one_id():
