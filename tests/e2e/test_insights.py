@@ -45,3 +45,15 @@ def test_viewers_see_the_feed_filtered_but_cannot_judge(product, signed_in_page)
     insight = page.get_by_test_id("insight").filter(has_text="db-1")
     expect(insight).to_be_visible(timeout=30_000)
     expect(insight.get_by_role("button", name="Dismiss")).to_have_count(0)
+
+
+def test_an_open_high_insight_is_on_the_overview(product, signed_in_page):
+    now = int(time.time() * 1000)
+    samples = spiky_cpu("batch-1", now, n=200, spike_at=-1)
+    for s in samples[150:]:  # the collector stuck: the same value from then on
+        s["values"] = {"cpu.percent": 31.5}
+    post_samples(product, samples)
+    page = signed_in_page("viewer", "/")
+    panel = page.get_by_test_id("open-insights")
+    expect(panel).to_contain_text("cpu.percent on batch-1 is stuck at 31.5", timeout=30_000)
+    expect(panel).to_contain_text("HIGH")
