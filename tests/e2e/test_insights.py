@@ -57,3 +57,11 @@ def test_an_open_high_insight_is_on_the_overview(product, signed_in_page):
     panel = page.get_by_test_id("open-insights")
     expect(panel).to_contain_text("cpu.percent on batch-1 is stuck at 31.5", timeout=30_000)
     expect(panel).to_contain_text("HIGH")
+
+
+def test_the_hosts_chart_shades_the_insights_window(product, signed_in_page):
+    post_samples(product, spiky_cpu("web-7", int(time.time() * 1000)))
+    page = signed_in_page("viewer", "/#/hosts?host=web-7&kind=vm&range=1h")
+    shaded = page.locator("figure[data-markers]")
+    expect(shaded).to_have_count(1, timeout=30_000)  # the CPU chart only
+    expect(shaded.locator("figcaption")).to_contain_text("1 insight window shaded")

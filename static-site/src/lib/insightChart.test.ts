@@ -55,3 +55,17 @@ describe("insightGeometry", () => {
     expect(insightGeometry({ ...base, points: [] }, 100, 50)).toBeNull();
   });
 });
+
+describe("windowsByMetric", () => {
+  it("gives each metric its insights' windows, open ones to their last point, no predictions", async () => {
+    const { windowsByMetric } = await import("./hostInsights");
+    const open: Insight = { ...base, id: "2", endsAt: null };
+    const prediction: Insight = { ...base, id: "3", type: "prediction", metric: "disk.root.used_percent" };
+    expect(windowsByMetric([base, open, prediction])).toEqual({
+      "cpu.percent": [
+        { from: 2000, to: 2000 },
+        { from: 2000, to: 4000 },
+      ],
+    });
+  });
+});

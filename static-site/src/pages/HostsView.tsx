@@ -4,6 +4,7 @@ import type { HostInfo, HostKind, Hosts } from "../api/types";
 import { RangeSwitch } from "../components/RangeSwitch";
 import { StatusBadge } from "../components/StatusBadge";
 import { TimeChart, type ChartSeries } from "../components/TimeChart";
+import { useHostInsights } from "../lib/hostInsights";
 import { useApp, useConnection } from "../context";
 import { formatDateTime, formatIso } from "../lib/format";
 import { diskMounts, mountLabel, rangeById, seriesKey, type RangeDef, type RangeId } from "../lib/metricSeries";
@@ -190,6 +191,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
   const grid = data?.grid ?? null;
   const syncKey = `host:${shownKind}:${host}`;
   const unknown = hosts !== null && info === null;
+  const insightWindows = useHostInsights(api, host, refreshMs);
 
   const setRange = (r: RangeId) =>
     navigate(buildHash("/hosts", { host, ...(kind ? { kind } : {}), range: r }), { replace: true });
@@ -265,6 +267,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
                     syncKey={syncKey}
                     stale={stale}
                     testId={`chart-${c.id}`}
+                    markers={c.series.flatMap((s) => insightWindows[s.metric] ?? [])}
                   />
                   {c.hint && <p class="chart-panel__hint muted">{c.hint}</p>}
                 </section>
