@@ -214,11 +214,17 @@ def test_a_cursor_of_another_query_gets_400(api, worker, start):
     assert json.loads(reply.body)["error"]["details"][0]["field"] == "cursor"
 
 
-def test_dismissing_makes_the_series_less_sensitive_and_confirming_takes_it_back(api, worker, start, issuer):
+@pytest.fixture
+def feedback_path(api, worker, start):
+    """The feedback route of the one insight a spike on web-1 raised."""
     send(api, samples("web-1", start, 200, spike_at=150))
     deliver(worker)
     [insight] = insights(api)["insights"]
-    path = f"/api/insights/{insight['id']}/feedback"
+    return f"/api/insights/{insight['id']}/feedback"
+
+
+def test_dismissing_makes_the_series_less_sensitive_and_confirming_takes_it_back(api, feedback_path, issuer):
+    path = feedback_path
     operator = {**JSON, "authorization": f"Bearer {issuer.token('operator')}"}
     reply = api.http.post(path, headers=operator, body=json.dumps({"verdict": "dismiss"}))
     assert reply.status_code == 200, reply.body
@@ -232,11 +238,8 @@ def test_dismissing_makes_the_series_less_sensitive_and_confirming_takes_it_back
     assert back["series"] == {"host": "web-1", "metric": "cpu.percent", "dismissals": 0, "threshold": 0.7}
 
 
-def test_feedback_needs_an_operator_a_known_insight_and_a_verdict(api, worker, start, issuer):
-    send(api, samples("web-1", start, 200, spike_at=150))
-    deliver(worker)
-    [insight] = insights(api)["insights"]
-    path = f"/api/insights/{insight['id']}/feedback"
+def test_feedback_needs_an_operator_a_known_insight_and_a_verdict(api, feedback_path, issuer):
+    path = feedback_path
     viewer = {**JSON, "authorization": f"Bearer {issuer.token('viewer')}"}
     assert api.http.post(path, headers=viewer, body=json.dumps({"verdict": "dismiss"})).status_code == 403
     reply = api.http.post(path, headers=JSON, body=json.dumps({"verdict": "maybe"}))

@@ -122,24 +122,8 @@ export function Insights({ query }: { query: URLSearchParams }) {
         </div>
       </header>
       <form class="insights__filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Severity{" "}
-          <select value={filters.severity} onChange={(e) => setFilter("severity", e.currentTarget.value)} data-testid="filter-severity">
-            <option value="">All</option>
-            {SEVERITIES.map((s) => (
-              <option value={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type{" "}
-          <select value={filters.type} onChange={(e) => setFilter("type", e.currentTarget.value)} data-testid="filter-type">
-            <option value="">All</option>
-            {INSIGHT_TYPES.map((t) => (
-              <option value={t}>{t}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Severity" name="severity" value={filters.severity} options={SEVERITIES} onChange={setFilter} />
+        <FilterSelect label="Type" name="type" value={filters.type} options={INSIGHT_TYPES} onChange={setFilter} />
         <label>
           Host{" "}
           <input
@@ -192,6 +176,26 @@ export function Insights({ query }: { query: URLSearchParams }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+function FilterSelect(props: {
+  label: string;
+  name: keyof Filters;
+  value: string;
+  options: readonly string[];
+  onChange: (name: keyof Filters, value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}{" "}
+      <select value={props.value} onChange={(e) => props.onChange(props.name, e.currentTarget.value)} data-testid={`filter-${props.name}`}>
+        <option value="">All</option>
+        {props.options.map((o) => (
+          <option value={o}>{o}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 
