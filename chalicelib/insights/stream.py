@@ -12,6 +12,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
+#: the limit a metric's forecast aims at beyond the bounded resources' 100 %: a rule
+#: threshold, given by whoever owns rules (host, metric) → limit or None
+LimitOf = Callable[[str, str], "float | None"]
+
+
+def no_rule_limits(host: str, metric: str) -> float | None:
+    return None
+
 from ..severity import rank
 from ..storage import TransactionCancelled
 from .patterns import Onset, patterns
@@ -81,8 +89,11 @@ def sample_of(record: StreamRecord) -> Sample | None:
 
 
 def consume_records(records: Sequence[StreamRecord], metrics_table: str, repo: InsightsRepository,
-                    set_aside: Callable[[str, str, str], None], settings: InsightsSettings) -> dict:
-    """Returns the Lambda partial-batch response."""
+                    set_aside: Callable[[str, str, str], None], settings: InsightsSettings,
+                    limit_of: LimitOf = no_rule_limits) -> dict:
+    """Returns the Lambda partial-batch response. ``limit_of`` gives a rule threshold a
+    metric's forecast should aim at (the alerts feature's rules); bounded resources
+    (``*.used_percent``) aim at 100 % without one."""
     by_series: dict[tuple[str, str], list[Sample]] = {}
     for record in records:
         if record.table != metrics_table:
@@ -98,7 +109,7 @@ def consume_records(records: Sequence[StreamRecord], metrics_table: str, repo: I
     onsets: list[Onset] = []
     for (host, kind), samples in by_series.items():
         try:
-            onsets += _score_series(repo, host, kind, samples, settings)
+            onsets += _score_series(repo, host, kind, samples, settings, limit_of)
         except Exception:  # noqa: BLE001 - one host's failure must not hold the others back
             logger.exception("insights for %s/%s failed; its records will be redelivered", host, kind)
             failed += [s.sequence for s in samples]
@@ -111,7 +122,7 @@ def consume_records(records: Sequence[StreamRecord], metrics_table: str, repo: I
 
 
 def _score_series(repo: InsightsRepository, host: str, kind: str, samples: list[Sample],
-                  settings: InsightsSettings, attempts: int = 3) -> list[Onset]:
+                  settings: InsightsSettings, limit_of: LimitOf, attempts: int = 3) -> list[Onset]:
     for attempt in range(attempts):
         series = repo.load_series(host, kind)
         points: dict[str, list[tuple[int, float]]] = {}
@@ -122,6 +133,7 @@ def _score_series(repo: InsightsRepository, host: str, kind: str, samples: list[
         for metric, metric_points in points.items():
             tracker = SeriesTracker(host, kind, metric, series.states.get(metric),
                                     series.dismissals.get(metric, 0), settings.close_after_ms,
+                                    limit=limit_of(host, metric),
                                     horizon_ms=settings.forecast_horizon_hours * 3_600_000)
             for ts, value in sorted(metric_points):
                 tracker.add(ts, value)

@@ -90,3 +90,12 @@ def test_a_tracker_state_stays_near_4_kb_even_with_an_open_window():
     feed(tracker, [52.123456789] * 300, start=2000)  # stuck: the window stays open
     assert tracker.open is not None
     assert len(json.dumps(tracker.state())) <= 4096
+
+
+def test_a_rule_threshold_gives_any_metric_a_forecast():
+    rng = random.Random(5)
+    rising = [20 + 0.02 * i + rng.gauss(0, 0.05) for i in range(600)]
+    assert [i for i in feed(SeriesTracker("web-1", "vm", "cpu.percent"), rising) if i["type"] == "prediction"] == []
+    [prediction] = feed(SeriesTracker("web-1", "vm", "cpu.percent", limit=90.0), rising)
+    assert prediction["message"].startswith("cpu.percent on web-1 reaches 90 in ")
+    assert prediction["forecast"]["limit"] == 90.0
