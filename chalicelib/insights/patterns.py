@@ -91,3 +91,79 @@ def outliers(values: Mapping[str, float], min_peers: int = 3, distance: float = 
 def _median(ordered: list[float]) -> float:
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+#: what an open outlier insight keeps, so closing it rewrites it as it was, with its end
+KEPT = ("startsAt", "severity", "confidence", "message", "direction", "score")
+#: metrics that describe the hardware or the process's age, not its behaviour: never outliers
+NOT_BEHAVIOUR = ("total_bytes", "uptime_s", "freq_mhz")
+
+
+class PeerGroup:
+    """The latest values of the hosts of one role (samples' ``meta.role``) and kind, and the
+    outlier insights open among them. Fed per batch; ``finish`` compares each metric across
+    the hosts heard from within ``fresh_ms`` and opens, updates or closes outlier insights
+    (type ``anomaly``, one per host and metric while it stands out). Pure; its state is one
+    JSON-serialisable dict."""
+
+    def __init__(self, kind: str, role: str, state: Mapping | None = None, fresh_ms: int = FIVE_MINUTES_MS,
+                 min_peers: int = 3, distance: float = 6.0):
+        state = state or {}
+        self.kind, self.role = kind, role
+        self.hosts: dict[str, dict] = {h: dict(v) for h, v in state.get("hosts", {}).items()}
+        self.open: dict[str, dict] = dict(state.get("open", {}))
+        self.fresh_ms, self.min_peers, self.distance = fresh_ms, min_peers, distance
+
+    def observe(self, host: str, timestamp_ms: int, values: Mapping[str, float], anomalous: Iterable[str]) -> None:
+        """A host's latest sample, and the metrics its own detector calls anomalous now."""
+        known = self.hosts.get(host)
+        if known is None or timestamp_ms >= known["t"]:
+            self.hosts[host] = {"t": timestamp_ms, "v": dict(values), "a": sorted(anomalous)}
+
+    def finish(self, now_ms: int) -> list[dict]:
+        fresh = {h: s for h, s in self.hosts.items() if now_ms - s["t"] <= self.fresh_ms}
+        self.hosts = fresh  # hosts gone quiet leave the group (bounded state)
+        metrics = {m for s in fresh.values() for m in s["v"] if not m.endswith(NOT_BEHAVIOUR)}
+        standing: dict[str, dict] = {}
+        for metric in metrics:
+            values = {h: s["v"][metric] for h, s in fresh.items() if metric in s["v"]}
+            found = outliers(values, self.min_peers, self.distance)
+            if not found:
+                continue
+            o = found[0]
+            if any(metric in fresh[h]["a"] for h in values if h != o.host):
+                continue  # the peers are not normal themselves: not an outlier's doing
+            standing[f"{o.host}|{metric}"] = {"host": o.host, "metric": metric, "value": o.value,
+                                              "median": o.peer_median, "distance": o.distance,
+                                              "peers": len(values) - 1}
+        changed = []
+        for key, now in standing.items():
+            before = self.open.get(key)
+            item = self._insight(now, before["startsAt"] if before else now_ms)
+            if before is None or before["severity"] != item["severity"]:
+                # New, or graver or milder: written. Otherwise the stored insight stands as is.
+                self.open[key] = {k: item[k] for k in KEPT}
+                changed.append(item)
+        for key in [k for k in self.open if k not in standing]:
+            host, metric = key.split("|", 1)
+            closed = self.open.pop(key)
+            changed.append({**self._insight({"host": host, "metric": metric, "value": 0.0, "median": 0.0,
+                                             "distance": 0.0, "peers": 0}, closed["startsAt"]),
+                            **closed, "endsAt": now_ms})
+        return changed
+
+    def _insight(self, o: dict, starts: int) -> dict:
+        from .tracking import insight_id
+        distance = o["distance"]
+        return {"id": insight_id(starts, "outlier", self.kind, self.role, o["host"], o["metric"]),
+                "type": "anomaly", "outlier": True, "role": self.role,
+                "severity": "HIGH" if distance >= 20 else "MEDIUM" if distance >= 10 else "LOW",
+                "confidence": min(99, round(50 + 2 * distance)),
+                "message": (f"{o['metric']} on {o['host']} is {o['value']:.4g} while its {o['peers']} "
+                            f"{self.role} peers are at about {o['median']:.4g}"),
+                "affectedHosts": [o["host"]], "metric": o["metric"],
+                "direction": "up" if o["value"] >= o["median"] else "down",
+                "startsAt": starts, "endsAt": None, "score": round(distance / (distance + 6.0), 4), "points": []}
+
+    def state(self) -> dict:
+        return {"hosts": self.hosts, "open": self.open}

@@ -58,12 +58,24 @@ class InsightsRepository:
         part-way leaves them unadvanced and a redelivery rewrites the same insights (same
         ids: an overwrite, never a second insight). Raises ``TransactionCancelled`` when
         another writer advanced the states first."""
+        self._save_with(VersionedPut(TABLE, {"pk": series_pk(host, kind), "sk": "state",
+                                             "metrics": series.states}, series.version), insights)
+
+    def load_peers(self, kind: str, role: str) -> tuple[dict, int | None]:
+        """A role's peer group state (``patterns.PeerGroup``) and its version."""
+        item = self.store.get(TABLE, f"peers#{kind}#{role}", "latest")
+        return (item["group"], item["version"]) if item else ({}, None)
+
+    def save_peers(self, kind: str, role: str, state: dict, version: int | None, insights: Sequence[dict]) -> None:
+        """As :meth:`save`, for a peer group: ``TransactionCancelled`` when another batch moved it."""
+        self._save_with(VersionedPut(TABLE, {"pk": f"peers#{kind}#{role}", "sk": "latest", "group": state},
+                                     version), insights)
+
+    def _save_with(self, state: VersionedPut, insights: Sequence[dict]) -> None:
         ops: list = []
         stored = self.store.get_many(TABLE, [(FEED, i["id"]) for i in insights]) if insights else {}
         for insight in insights:
             ops += self._insight_ops(insight, stored.get((FEED, insight["id"])))
-        state = VersionedPut(TABLE, {"pk": series_pk(host, kind), "sk": "state", "metrics": series.states},
-                             series.version)
         groups = [ops[i:i + 99] for i in range(0, len(ops), 99)] or [[]]
         groups[-1].append(state)
         self.store.transact_groups(groups)

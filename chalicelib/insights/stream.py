@@ -22,7 +22,7 @@ def no_rule_limits(host: str, metric: str) -> float | None:
 
 from ..severity import rank
 from ..storage import TransactionCancelled
-from .patterns import Onset, patterns
+from .patterns import Onset, PeerGroup, patterns
 from .repository import InsightsRepository
 from .settings import InsightsSettings
 from .tracking import SeriesTracker, insight_id
@@ -48,6 +48,8 @@ class Sample:
     kind: str
     timestamp: int
     values: dict[str, float]
+    #: the host's role (``meta.role``): hosts of one role and kind are each other's peers
+    role: str | None = None
 
 
 class Unreadable(ValueError):
@@ -83,7 +85,9 @@ def sample_of(record: StreamRecord) -> Sample | None:
         if not isinstance(values, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                                    for v in values.values()):
             raise Unreadable("values is not a map of numbers")
-        return Sample(record.sequence, host, kind, int(ts), {k: float(v) for k, v in values.items()})
+        role = (image.get("meta") or {}).get("role")
+        return Sample(record.sequence, host, kind, int(ts), {k: float(v) for k, v in values.items()},
+                      role if isinstance(role, str) and role else None)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise Unreadable(f"not a raw sample: {type(exc).__name__}: {exc}") from None
 
@@ -107,22 +111,53 @@ def consume_records(records: Sequence[StreamRecord], metrics_table: str, repo: I
             by_series.setdefault((sample.host, sample.kind), []).append(sample)
     failed: list[str] = []
     onsets: list[Onset] = []
+    peers: dict[tuple[str, str], list[tuple[Sample, set[str]]]] = {}
     for (host, kind), samples in by_series.items():
         try:
-            onsets += _score_series(repo, host, kind, samples, settings, limit_of)
+            new, anomalous = _score_series(repo, host, kind, samples, settings, limit_of)
         except Exception:  # noqa: BLE001 - one host's failure must not hold the others back
             logger.exception("insights for %s/%s failed; its records will be redelivered", host, kind)
             failed += [s.sequence for s in samples]
+            continue
+        onsets += new
+        latest = max(samples, key=lambda s: s.timestamp)
+        if latest.role:
+            peers.setdefault((kind, latest.role), []).append((latest, anomalous))
+    # Patterns and outliers are derived from what is stored; a failure here is logged and the
+    # next batch of the same hosts derives them again.
     if onsets:
         try:
             _record_patterns(repo, onsets, settings)
-        except Exception:  # noqa: BLE001 - patterns are derived; the next onset retries them
+        except Exception:  # noqa: BLE001
             logger.exception("pattern insights failed")
+    for (kind, role), latest in peers.items():
+        try:
+            _record_outliers(repo, kind, role, latest, settings)
+        except Exception:  # noqa: BLE001
+            logger.exception("outlier insights for role %s failed", role)
     return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failed]}
 
 
+def _record_outliers(repo: InsightsRepository, kind: str, role: str, latest: list[tuple[Sample, set[str]]],
+                     settings: InsightsSettings, attempts: int = 3) -> None:
+    now = max(sample.timestamp for sample, _a in latest)
+    for attempt in range(attempts):
+        state, version = repo.load_peers(kind, role)
+        group = PeerGroup(kind, role, state, fresh_ms=settings.pattern_window_ms)
+        for sample, anomalous in latest:
+            group.observe(sample.host, sample.timestamp, sample.values, anomalous)
+        try:
+            repo.save_peers(kind, role, group.state(), version, group.finish(now))
+            return
+        except TransactionCancelled:
+            if attempt == attempts - 1:
+                raise
+
+
 def _score_series(repo: InsightsRepository, host: str, kind: str, samples: list[Sample],
-                  settings: InsightsSettings, limit_of: LimitOf, attempts: int = 3) -> list[Onset]:
+                  settings: InsightsSettings, limit_of: LimitOf, attempts: int = 3
+                  ) -> tuple[list[Onset], set[str]]:
+    """The anomaly onsets this batch raised, and the metrics anomalous after it."""
     for attempt in range(attempts):
         series = repo.load_series(host, kind)
         points: dict[str, list[tuple[int, float]]] = {}
@@ -130,6 +165,7 @@ def _score_series(repo: InsightsRepository, host: str, kind: str, samples: list[
             for metric, value in sample.values.items():
                 points.setdefault(metric, []).append((sample.timestamp, value))
         insights: list[dict] = []
+        anomalous: set[str] = set()
         for metric, metric_points in points.items():
             tracker = SeriesTracker(host, kind, metric, series.states.get(metric),
                                     series.dismissals.get(metric, 0), settings.close_after_ms,
@@ -139,15 +175,18 @@ def _score_series(repo: InsightsRepository, host: str, kind: str, samples: list[
                 tracker.add(ts, value)
             insights += tracker.finish()
             series.states[metric] = tracker.state()
+            if tracker.open is not None:
+                anomalous.add(metric)
         try:
             repo.save(host, kind, series, insights)
         except TransactionCancelled:
             if attempt == attempts - 1:
                 raise
             continue  # another writer moved the states (or a verdict landed): score afresh
+        first = min(s.timestamp for s in samples)
         return [Onset(i["host"], i["metric"], i["direction"], i["startsAt"]) for i in insights
-                if i["type"] == "anomaly" and i["startsAt"] >= min(s.timestamp for s in samples)]
-    return []
+                if i["type"] == "anomaly" and i["startsAt"] >= first], anomalous
+    return [], set()
 
 
 def _record_patterns(repo: InsightsRepository, new: Iterable[Onset], settings: InsightsSettings) -> None:
@@ -157,6 +196,7 @@ def _record_patterns(repo: InsightsRepository, new: Iterable[Onset], settings: I
     for metric in {o.metric for o in new}:
         since = min(o.starts_at for o in new if o.metric == metric) - settings.pattern_window_ms
         recent, _cursor = repo.page(metric=metric, type="anomaly", since=since, limit=200)
+        recent = [i for i in recent if not i.get("outlier")]  # a host against its peers is no onset
         onsets = [Onset(i["host"], i["metric"], i["direction"], i["startsAt"]) for i in recent]
         for found in patterns(onsets, settings.pattern_min_hosts, settings.pattern_window_ms):
             members = [i for i in recent if i["host"] in found.hosts and i["direction"] == found.direction]

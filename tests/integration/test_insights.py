@@ -249,3 +249,16 @@ def test_feedback_needs_an_operator_a_known_insight_and_a_verdict(api, feedback_
     missing = api.http.post("/api/insights/0000000000000-nope/feedback", headers=JSON,
                             body=json.dumps({"verdict": "confirm"}))
     assert missing.status_code == 404
+
+
+def test_a_host_unlike_its_peers_of_the_same_role_is_an_outlier_insight(api, worker, start):
+    body = []
+    for n, host in enumerate(("web-1", "web-2", "web-3", "web-4")):
+        for s in samples(host, start, 60, seed=n, level=95.0 if host == "web-4" else 30.0):
+            body.append({**s, "meta": {"role": "web"}})
+    send(api, body)
+    deliver(worker)
+    [outlier] = insights(api, "?host=web-4")["insights"]
+    assert outlier["outlier"] is True and outlier["endsAt"] is None
+    assert outlier["message"].startswith("cpu.percent on web-4 is 9")
+    assert "while its 3 web peers are at about " in outlier["message"]

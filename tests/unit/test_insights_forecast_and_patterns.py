@@ -126,3 +126,36 @@ def test_no_outlier_among_too_few_peers_or_in_a_split():
     assert outliers({"a": 30.0, "b": 31.0, "c": 95.0}) == []
     assert outliers({"a": 30.0, "b": 31.0, "c": 95.0, "d": 96.0}) == []
     assert outliers({"a": 30.0, "b": 30.5, "c": 31.0, "d": 30.7}) == []
+
+
+def web_group(values, anomalous=None, at=1000, group=None):
+    from chalicelib.insights.patterns import PeerGroup
+    group = group or PeerGroup("vm", "web")
+    for host, value in values.items():
+        group.observe(host, at, {"cpu.percent": value, "mem.total_bytes": 8e9 if host != "web-4" else 64e9},
+                      (anomalous or {}).get(host, []))
+    return group
+
+
+def test_a_peer_outlier_opens_one_insight_stays_quiet_while_it_lasts_then_closes():
+    group = web_group({"web-1": 30.0, "web-2": 31.0, "web-3": 29.5, "web-4": 95.0})
+    [opened] = group.finish(2000)
+    assert opened["affectedHosts"] == ["web-4"] and opened["outlier"] is True
+    assert opened["message"] == "cpu.percent on web-4 is 95 while its 3 web peers are at about 30"
+    assert opened["endsAt"] is None
+    assert group.finish(2000) == []  # still standing out: nothing new to write
+    web_group({"web-1": 30.0, "web-2": 31.0, "web-3": 29.5, "web-4": 30.5}, at=3000, group=group)
+    [closed] = group.finish(4000)
+    assert (closed["id"], closed["message"], closed["endsAt"]) == (opened["id"], opened["message"], 4000)
+
+
+def test_no_outlier_when_the_peers_are_anomalous_themselves_or_for_hardware_metrics():
+    group = web_group({"web-1": 30.0, "web-2": 31.0, "web-3": 29.5, "web-4": 95.0},
+                      anomalous={"web-2": ["cpu.percent"]})
+    assert group.finish(2000) == []  # mem.total_bytes differs too, but that is hardware
+
+
+def test_hosts_gone_quiet_leave_the_group():
+    group = web_group({"web-1": 30.0, "web-2": 31.0, "web-3": 29.5, "web-4": 95.0})
+    assert group.finish(1000 + 10 * 60_000) == []
+    assert group.state()["hosts"] == {}
