@@ -10,8 +10,10 @@ seasonal peak is predicted, not flagged; a point far from the prediction is.
   the level nor the spread much.
 - Level shifts: a run of same-sided anomalous points lasting ``relearn_ms`` re-seats the level
   on the run's mean: the shift is flagged, then learned (the new normal scores low).
-- Flat line: a value repeated exactly for ``flat_points`` points, on a series that usually
-  changes from point to point (a stuck collector, a dead process), scores ``FLAT_SCORE``.
+- Flat line: a value repeated exactly for ``flat_points`` points, on a series where repeats
+  were rare before the run began (a stuck collector, a dead process), scores ``FLAT_SCORE``;
+  a series that sat still for that long within the last 7 days and then moved again by itself
+  (a disk idle at night, orders at 0) is one that does, and is not flagged for it.
 - Warm-up: the first ``warmup_points`` points and the first point after a gap longer than
   ``gap_reset_ms`` score 0 (nothing is known yet).
 
@@ -27,11 +29,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 #: the score of a flat-lined series: above any threshold the harness may choose
 FLAT_SCORE = 0.99
 #: the clip, in spreads, of a residual's pull on level, trend and spread
 CLIP = 3.0
+#: how fast the share of repeated values forgets, per point
+REPEAT_MEMORY = 0.02
+#: a series that sat still this recently, and moved again, is one that sits still (an idle
+#: disk at night): its flat lines are not flagged until it has not done so for this long
+STILL_MEMORY_MS = 7 * 86_400_000
 #: E|r| = sqrt(2/pi)·sigma for Gaussian noise: turns the mean absolute residual into a sigma
 MAD_TO_SIGMA = 1.2533
 
@@ -43,7 +50,7 @@ class Detector:
     __slots__ = ("threshold", "tau_level_ms", "tau_trend_ms", "tau_scale_ms", "z_half",
                  "relearn_ms", "flat_points", "warmup_points", "gap_reset_ms", "rel_floor",
                  "t", "n", "level", "trend", "scale", "run", "run_sum", "run_start", "flat",
-                 "last", "repeat_rate", "_dt", "_al", "_at", "_as")
+                 "last", "repeat_rate", "run_rate", "still_ended", "_dt", "_al", "_at", "_as")
 
     def __init__(self, threshold: float = 0.7, tau_level_ms: float = 900_000.0,
                  tau_trend_ms: float = 3_600_000.0, tau_scale_ms: float = 7_200_000.0,
@@ -70,6 +77,8 @@ class Detector:
         self.flat = 0              # how many times in a row the value repeated exactly
         self.last = 0.0
         self.repeat_rate = 0.0     # EW share of points equal to their predecessor
+        self.run_rate = 0.0        # repeat_rate when the current run of repeats began
+        self.still_ended = -STILL_MEMORY_MS - 1  # when a long run of repeats last ended (ms)
         self._dt = -1              # the interval of the cached decays below
         self._al = self._at = self._as = 0.0
 
@@ -99,12 +108,16 @@ class Detector:
         # Flat line: exact repeats on a series that normally moves.
         if value == self.last:
             self.flat += 1
+            if self.flat == 1:
+                self.run_rate = self.repeat_rate  # how usual repeats were before this run
         else:
+            if self.flat >= self.flat_points:
+                self.still_ended = timestamp_ms  # it sat still, and it moves again by itself
             self.flat = 0
         self.last = value
         flat = self.flat
-        if flat < 2:  # a run counts once, so a stuck series cannot teach that it is normal
-            self.repeat_rate += 0.02 * ((1.0 if flat else 0.0) - self.repeat_rate)
+        if flat < self.flat_points:  # past that length the run is the anomaly, not a lesson
+            self.repeat_rate += REPEAT_MEMORY * ((1.0 if flat else 0.0) - self.repeat_rate)
 
         if n <= self.warmup_points:
             # Plain running means while warming up: early points weigh as much as late ones.
@@ -140,7 +153,8 @@ class Detector:
                     self.run = 0
         else:
             self.run = 0
-        if flat >= self.flat_points and self.repeat_rate < 0.2 and scale > floor:
+        if (flat >= self.flat_points and self.run_rate < 0.2 and scale > floor
+                and timestamp_ms - self.still_ended > STILL_MEMORY_MS):
             return FLAT_SCORE if FLAT_SCORE > s else s
         return s
 
@@ -160,7 +174,7 @@ class Detector:
     PARAMETERS = ("threshold", "tau_level_ms", "tau_trend_ms", "tau_scale_ms", "z_half",
                   "relearn_ms", "flat_points", "warmup_points", "gap_reset_ms", "rel_floor")
     VARIABLES = ("t", "n", "level", "trend", "scale", "run", "run_sum", "run_start", "flat",
-                 "last", "repeat_rate")
+                 "last", "repeat_rate", "run_rate", "still_ended")
 
     def state(self) -> dict[str, Any]:
         """Everything needed to continue: parameters that differ from the defaults, and the

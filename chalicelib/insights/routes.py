@@ -1,16 +1,19 @@
 """Insights routes and the metrics-stream consumer: thin wiring over ``feed`` and ``stream``."""
 from __future__ import annotations
 
-from chalice import Blueprint
+import time
+
+from chalice import Blueprint, Rate
 
 from ..auth import access
 from ..config import settings
+from ..system import recorded
 from ..system.deadletters import set_aside
 from ..web import api_errors, json_body, json_response
 from . import repository
 from .feed import give_feedback, list_insights
 from .settings import insights_settings
-from .stream import StreamRecord, consume_records
+from .stream import StreamRecord, consume_records, score_business
 
 insights_api = Blueprint(__name__)
 
@@ -40,3 +43,16 @@ def score_metrics(event):
     return consume_records(records, settings().table_prefix + "metrics", repo,
                            lambda reason, raw, ref: set_aside(repo.store, "insights-stream", reason, raw, ref),
                            insights_settings())
+
+
+@insights_api.schedule(Rate(5, unit=Rate.MINUTES), name="scoreBusiness")
+@recorded("scoreBusiness")
+def score_business_series(event):
+    """Orders, revenue and conversion through the same detector, every closed 5 minutes."""
+    from .. import business  # the business feature's public reads, through its repository factory
+
+    def minute_counters(first_ms: int, last_ms: int) -> dict:
+        found = business.repository().counters("biz", "m", first_ms, last_ms)
+        return {bucket: counters for (bucket, dim), counters in found.items() if dim == ""}
+
+    return score_business(repository(), minute_counters, int(time.time() * 1000), insights_settings())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 #: the limit a metric's forecast aims at beyond the bounded resources' 100 %: a rule
 #: threshold, given by whoever owns rules (host, metric) → limit or None
@@ -22,6 +22,7 @@ def no_rule_limits(host: str, metric: str) -> float | None:
 
 from ..severity import rank
 from ..storage import TransactionCancelled
+from . import business
 from .patterns import Onset, PeerGroup, patterns
 from .repository import InsightsRepository
 from .settings import InsightsSettings
@@ -136,6 +137,23 @@ def consume_records(records: Sequence[StreamRecord], metrics_table: str, repo: I
         except Exception:  # noqa: BLE001
             logger.exception("outlier insights for role %s failed", role)
     return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failed]}
+
+
+def score_business(repo: InsightsRepository, minute_counters: Callable[[int, int], Mapping[int, Mapping[str, float]]],
+                   now_ms: int, settings: InsightsSettings) -> dict:
+    """Feed the closed 5-minute steps of orders, revenue and conversion since the last run to
+    their detectors (series ``business``/``business``), exactly as a host's metrics.
+    ``minute_counters(first_ms, last_ms)`` gives the business roll-ups' minute buckets."""
+    states = repo.load_series(business.HOST, business.KIND).states
+    scored = [s["d"]["t"] for s in states.values() if s.get("d", {}).get("t") is not None]
+    steps = business.closed_steps(max(scored) if scored else None, now_ms)
+    if steps is None:
+        return {"steps": 0}
+    first, last = steps
+    points = business.business_points(minute_counters(first, last + business.STEP_MS - 1), first, last)
+    samples = [Sample("", business.HOST, business.KIND, ts, values) for ts, values in points]
+    _score_series(repo, business.HOST, business.KIND, samples, settings, no_rule_limits)
+    return {"steps": len(samples)}
 
 
 def _record_outliers(repo: InsightsRepository, kind: str, role: str, latest: list[tuple[Sample, set[str]]],

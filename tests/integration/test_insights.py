@@ -262,3 +262,28 @@ def test_a_host_unlike_its_peers_of_the_same_role_is_an_outlier_insight(api, wor
     assert outlier["outlier"] is True and outlier["endsAt"] is None
     assert outlier["message"].startswith("cpu.percent on web-4 is 9")
     assert "while its 3 web peers are at about " in outlier["message"]
+
+
+def test_sales_that_stop_are_an_insight_like_a_cpu_spike(api, sqlite_store):
+    from app import app
+    from chalicelib.local.worker import scheduled_event
+    now = int(time.time() * 1000)
+    minute = 60_000
+    first = now - now % (5 * minute) - 6 * 3_600_000
+    purchases = [{"orderId": f"o-{m}-{k}", "productId": "pro", "productName": "Pro", "amount": 1200 + k,
+                  "currency": "USD", "userId": f"u-{m % 50}", "sessionId": f"s-{m}-{k}",
+                  "timestamp": first + m * minute + k * 10_000}
+                 for m in range(0, 6 * 60 - 30) for k in range(4)]  # 4 a minute, then none for 30 min
+    for i in range(0, len(purchases), 500):
+        reply = api.http.post("/api/ingest/purchase", headers=JSON, body=json.dumps(purchases[i:i + 500]))
+        assert reply.status_code == 200, reply.body
+    result = app.handler_map["scoreBusiness"](scheduled_event("scoreBusiness", now / 1000),
+                                              LambdaContext("scoreBusiness"))
+    assert result["steps"] > 60
+    found = insights(api, "?metric=business.orders_per_hour")["insights"]
+    assert [i["message"].split(" (")[0] for i in found] == ["business.orders_per_hour on business fell to 0"]
+    assert found[0]["startsAt"] == first + (6 * 60 - 30) * minute
+    # The next run finds nothing new to score in the same 5 minutes.
+    again = app.handler_map["scoreBusiness"](scheduled_event("scoreBusiness", now / 1000),
+                                             LambdaContext("scoreBusiness"))
+    assert again == {"steps": 0}

@@ -141,3 +141,17 @@ def test_a_repeated_or_late_point_is_scored_but_learns_nothing(late_by):
     before = d.state()
     d.score(before["t"] - late_by, 50.0)
     assert d.state() == before
+
+
+def test_a_series_that_often_sits_still_is_not_flagged_when_it_does_again():
+    rng = random.Random(8)
+    points, t = [], T0
+    for _cycle in range(6):  # busy, then exactly 0 for half an hour (an idle disk), again and again
+        for i in range(360):
+            t += STEP
+            points.append((t, 0.0 if 120 <= i < 300 else abs(rng.gauss(500, 100))))
+    d = Detector()
+    result = scores(d, points)
+    # The drop to 0 is a change (flagged, then learned); sitting at 0 is not a stuck collector.
+    still = [result[c * 360 + i] for c in range(3, 6) for i in range(220, 300)]
+    assert max(still) < d.threshold

@@ -99,3 +99,18 @@ def test_a_rule_threshold_gives_any_metric_a_forecast():
     [prediction] = feed(SeriesTracker("web-1", "vm", "cpu.percent", limit=90.0), rising)
     assert prediction["message"].startswith("cpu.percent on web-1 reaches 90 in ")
     assert prediction["forecast"]["limit"] == 90.0
+
+
+def test_business_steps_are_hourly_rates_and_a_quiet_step_is_zero_sales():
+    from chalicelib.insights.business import business_points, closed_steps
+    minute = 60_000
+    counters = {T0: {"orders": 2, "revenue": 1000, "sessions": 40}, T0 + 4 * minute: {"orders": 1, "revenue": 500}}
+    [(at, busy), (_at, quiet)] = business_points(counters, T0, T0 + 5 * minute)
+    assert at == T0
+    assert busy == {"business.orders_per_hour": 36.0, "business.revenue_minor_per_hour": 18000.0,
+                    "business.conversion": 0.075}
+    assert quiet == {"business.orders_per_hour": 0.0, "business.revenue_minor_per_hour": 0.0}
+    # Steps closed since the last one scored; nothing when the current step is still open.
+    assert closed_steps(T0, T0 + 11 * minute) == (T0 + 5 * minute, T0 + 5 * minute)
+    assert closed_steps(T0 + 5 * minute, T0 + 11 * minute) is None
+    assert closed_steps(None, T0 + 6 * 3_600_000)[0] == T0
