@@ -54,7 +54,7 @@ class Detector:
 
     def __init__(self, threshold: float = 0.7, tau_level_ms: float = 900_000.0,
                  tau_trend_ms: float = 3_600_000.0, tau_scale_ms: float = 7_200_000.0,
-                 z_half: float = 4.0, relearn_ms: float = 600_000.0, flat_points: int = 30,
+                 z_half: float = 4.0, relearn_ms: float = 600_000.0, flat_points: int = 10,
                  warmup_points: int = 30, gap_reset_ms: float = 21_600_000.0,
                  rel_floor: float = 1e-4):
         self.threshold = threshold
