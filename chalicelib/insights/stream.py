@@ -12,14 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-#: the limit a metric's forecast aims at beyond the bounded resources' 100 %: a rule
-#: threshold, given by whoever owns rules (host, metric) → limit or None
-LimitOf = Callable[[str, str], "float | None"]
-
-
-def no_rule_limits(host: str, metric: str) -> float | None:
-    return None
-
 from ..severity import rank
 from ..storage import TransactionCancelled
 from . import business
@@ -29,6 +21,14 @@ from .settings import InsightsSettings
 from .tracking import SeriesTracker, insight_id
 
 logger = logging.getLogger("mission_control.insights")
+
+#: the limit a metric's forecast aims at beyond the bounded resources' 100 %: a rule
+#: threshold, given by whoever owns rules (host, metric) → limit or None
+LimitOf = Callable[[str, str], "float | None"]
+
+
+def no_rule_limits(host: str, metric: str) -> float | None:
+    return None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ the window's start, so rewriting an insight after a partial failure overwrites, 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..severity import Severity
 from .detector import FLAT_SCORE, Detector
@@ -198,8 +198,3 @@ def _moved(previous: Mapping[str, Any], forecast: Forecast) -> bool:
     now = forecast.eta_ms - forecast.at_ms
     return abs(now - before) > 0.1 * max(before, 1)
 
-
-def track(tracker: SeriesTracker, points: Iterable[tuple[int, float]]) -> list[dict[str, Any]]:
-    for ts, value in sorted(points):
-        tracker.add(ts, value)
-    return tracker.finish()
