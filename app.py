@@ -11,6 +11,7 @@ from chalicelib.auth.routes import auth_api
 from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
 from chalicelib.config import auth_settings
+from chalicelib.insights.routes import insights_api
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
@@ -23,6 +24,7 @@ app.register_blueprint(auth_api)
 app.register_blueprint(business_api)
 app.register_blueprint(business_jobs)
 app.register_blueprint(metrics_api)
+app.register_blueprint(insights_api)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

@@ -23,6 +23,9 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("stats", purpose="DailyStats: value, previous value, change"),
         TableSpec("metrics", stream=True,
                   purpose="host and web-app samples, 1-minute and 1-hour roll-ups, host registry"),
+        TableSpec("insights", purpose="anomaly, prediction and pattern insights (TTL 180 days), "
+                                      "their severity index and filter pointers, per-series "
+                                      "detector states and feedback counts"),
         TableSpec("deadletters", purpose="records that can never succeed, with the reason"),
         TableSpec("system", purpose="schedule runs, worker checkpoints, health"),
         TableSpec("auth", purpose="API keys (hashes only), their last use, per-key ingest rate "

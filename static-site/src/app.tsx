@@ -12,6 +12,7 @@ import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
 import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
+import { Insights } from "./pages/Insights";
 import { Overview } from "./pages/Overview";
 
 export const REFRESH_MS = 5000;
@@ -54,6 +55,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
   else if (!hasRole(user.role, page.role)) content = <Forbidden page={page} user={user} />;
   else if (page.soon) content = <ComingSoon page={page} />;
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
+  else if (page.path === "/insights") content = <Insights query={route.query} />;
   else content = <Overview query={route.query} />;
 
   // The other consoles' code comes after the first page is up, while the user reads it.

@@ -14,11 +14,7 @@ export interface PageDef {
 export const PAGES: readonly PageDef[] = [
   { path: "/", label: "Overview" },
   { path: "/hosts", label: "Hosts" },
-  {
-    path: "/insights",
-    label: "Insights",
-    soon: "Anomalies, forecasts and recurring patterns found in your metrics, with severity and confidence.",
-  },
+  { path: "/insights", label: "Insights" },
   {
     path: "/alerts",
     label: "Alerts",

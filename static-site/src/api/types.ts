@@ -176,3 +176,54 @@ export interface MetricsQuery {
   step?: number;
   kind?: HostKind;
 }
+
+// ---- insights (GET /api/insights, POST /api/insights/{id}/feedback) ----
+
+export type Severity = "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+export const SEVERITIES: readonly Severity[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+export type InsightType = "anomaly" | "prediction" | "pattern";
+export const INSIGHT_TYPES: readonly InsightType[] = ["anomaly", "prediction", "pattern"];
+export type Verdict = "confirm" | "dismiss";
+
+export interface InsightForecast {
+  limit: number;
+  /** Epoch ms: when the fitted line crosses the limit, and the interval's ends. */
+  etaMs: number;
+  earliestMs: number;
+  latestMs: number;
+  slopePerHour: number;
+  /** The fitted value at `atMs`, the last point. */
+  current: number;
+  atMs: number;
+}
+
+export interface Insight {
+  id: string;
+  type: InsightType;
+  severity: Severity;
+  /** 0–100 */
+  confidence: number;
+  message: string;
+  affectedHosts: string[];
+  metric: string;
+  startsAt: number;
+  /** null while the insight is open */
+  endsAt: number | null;
+  /** 0–1 */
+  score: number;
+  feedback: Verdict | null;
+  /** [epoch ms, value], oldest first: what to draw. */
+  points: [number, number][];
+  forecast?: InsightForecast;
+  withdrawn?: boolean;
+}
+
+export interface InsightsPage {
+  insights: Insight[];
+  cursor: string | null;
+}
+
+export interface FeedbackAnswer {
+  insight: Insight;
+  series?: { host: string; metric: string; dismissals: number; threshold: number };
+}

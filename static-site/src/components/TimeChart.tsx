@@ -34,6 +34,29 @@ interface Props {
   /** True while the data on screen is for another range or host (dimmed, "Loading…"). */
   stale?: boolean;
   testId?: string;
+  /** Time windows to shade (epoch ms), e.g. insights' anomalous windows. */
+  markers?: readonly ChartMarker[];
+}
+
+export interface ChartMarker {
+  from: number;
+  to: number;
+}
+
+/** Shade each marker's window over the plot area (behind nothing: drawn after the series). */
+function drawMarkers(u: uPlot, markers: readonly ChartMarker[] | undefined, fill: string) {
+  if (!markers?.length) return;
+  const { ctx, bbox } = u;
+  ctx.save();
+  ctx.fillStyle = fill;
+  for (const m of markers) {
+    const a = u.valToPos(m.from / 1000, "x", true);
+    const b = u.valToPos(m.to / 1000, "x", true);
+    const left = Math.max(bbox.left, Math.min(a, b) - 3);
+    const right = Math.min(bbox.left + bbox.width, Math.max(a, b) + 3);
+    if (right > left) ctx.fillRect(left, bbox.top, right - left, bbox.height);
+  }
+  ctx.restore();
 }
 
 const HEIGHT = 190;
@@ -92,7 +115,7 @@ function lastPointAt(grid: Grid, series: readonly ChartSeries[]): number | null 
  * a lone point between gaps is drawn as a dot. Not hovering, the legend shows the latest values.
  */
 export function TimeChart(props: Props) {
-  const { title, series, grid, range, format, yMax, timeZone, locale, theme, syncKey, stale, testId, span } = props;
+  const { title, series, grid, range, format, yMax, timeZone, locale, theme, syncKey, stale, testId, span, markers } = props;
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(props);
@@ -160,6 +183,7 @@ export function TimeChart(props: Props) {
         drag: { x: false, y: false },
       },
       legend: { live: true },
+      hooks: { draw: [(u) => drawMarkers(u, latest.current.markers, "rgba(220, 38, 38, 0.18)")] },
       series: [
         {
           label: "Time",
@@ -246,11 +270,21 @@ export function TimeChart(props: Props) {
     u.redraw(false, true);
   }, [theme]);
 
+  const markerKey = (markers ?? []).map((m) => `${m.from}-${m.to}`).join(",");
+  useEffect(() => {
+    plot.current?.redraw(false, false);
+  }, [markerKey]);
+
   const summaries = grid ? series.map((s) => ({ s, sum: summarize(grid.t, grid.values[s.key]) })) : [];
   const empty = grid !== null && summaries.every((x) => x.sum.count === 0);
 
   return (
-    <figure class="chart time-chart" aria-busy={grid === null || stale} data-stale={stale ? "true" : undefined}>
+    <figure
+      class="chart time-chart"
+      aria-busy={grid === null || stale}
+      data-stale={stale ? "true" : undefined}
+      data-markers={markers?.length ? markers.length : undefined}
+    >
       <figcaption class="sr-only">
         {title} over {range.long}
         {grid === null
@@ -264,6 +298,7 @@ export function TimeChart(props: Props) {
                     : `${s.label} latest ${format(sum.latest)}, lowest ${format(sum.min)}, highest ${format(sum.max)}`,
                 )
                 .join("; ")}.`}
+        {markers?.length ? ` ${markers.length} insight window${markers.length > 1 ? "s" : ""} shaded.` : ""}
       </figcaption>
       <div class="time-chart__canvas" ref={host} aria-hidden="true" data-testid={testId} />
       {(grid === null || empty) && (

@@ -4,6 +4,7 @@ import type { HostInfo, HostKind, Hosts } from "../api/types";
 import { RangeSwitch } from "../components/RangeSwitch";
 import { StatusBadge } from "../components/StatusBadge";
 import { TimeChart, type ChartSeries } from "../components/TimeChart";
+import { useHostInsights } from "../lib/hostInsights";
 import { useApp, useConnection } from "../context";
 import { formatDateTime, formatIso } from "../lib/format";
 import {
@@ -203,6 +204,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
   const unknown = hosts !== null && info === null;
   const chartKeys = charts.flatMap((c) => c.series.map((s) => seriesKey(host, shownKind, s.metric)));
   const span = useMemo(() => (grid ? visibleSpan(grid, chartKeys) : null), [grid, chartKeys.join("|")]);
+  const insightWindows = useHostInsights(api, host, refreshMs);
 
   const setRange = (r: RangeId) =>
     navigate(buildHash("/hosts", { host, ...(kind ? { kind } : {}), range: r }), { replace: true });
@@ -279,6 +281,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
                     span={span}
                     stale={stale}
                     testId={`chart-${c.id}`}
+                    markers={c.series.flatMap((s) => insightWindows[s.metric] ?? [])}
                   />
                   {c.hint && <p class="chart-panel__hint muted">{c.hint}</p>}
                 </section>

@@ -3,6 +3,7 @@ import { ApiError } from "../api/client";
 import { PERIODS, type Period } from "../api/types";
 import { EmptyState } from "../components/EmptyState";
 import { KpiCard } from "../components/KpiCard";
+import { OpenInsights } from "../components/OpenInsights";
 import { PeriodSwitch } from "../components/PeriodSwitch";
 import { ProductsTable } from "../components/ProductsTable";
 import { RevenueChart } from "../components/RevenueChart";
@@ -162,6 +163,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
       )}
 
       {isEmpty && <EmptyState apiOrigin={apiOrigin} currency={currency} />}
+      <OpenInsights />
 
       <div class="kpis" data-testid="kpis">
         {cards.map((c) => {

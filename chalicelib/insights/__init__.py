@@ -1,0 +1,22 @@
+"""Insights (seed 002): anomalies, predictions and cross-host patterns, computed from the
+metrics table's change stream as samples arrive. The detector, forecasts and patterns are pure
+(``detector``, ``forecast``, ``patterns``, ``tracking``); ``stream`` and ``repository`` do the
+I/O; ``routes`` is the HTTP and stream wiring."""
+from __future__ import annotations
+
+from ..severity import Severity
+from ..storage import default_store
+from .repository import DAY_MS, InsightsRepository
+from .settings import insights_settings
+
+
+def repository() -> InsightsRepository:
+    return InsightsRepository(default_store(), insights_settings().retention_days * DAY_MS)
+
+
+def open_insights(repo: InsightsRepository, min_severity: Severity, since_ms: int) -> list[dict]:
+    """Open insights of at least ``min_severity`` started at or after ``since_ms``, newest
+    first, pattern members folded into their pattern: what the alerts feature's ``insight``
+    rule kind notifies (HIGH and above by default). Index queries only."""
+    from .repository import drop_keys
+    return drop_keys(repo.open_since(min_severity, since_ms))
