@@ -121,6 +121,10 @@ def _ser(value: Any) -> dict[str, Any]:
 def _de(attr: Mapping[str, Any]) -> Any:
     """An AttributeValue as a plain value: N becomes int when it has no fraction or exponent
     (DynamoDB normalises numbers, so a float with no fraction, e.g. 2.0, comes back as 2)."""
+    if not attr:
+        # DynamoDB Local's stream records carry an empty map as {} with no type (DynamoDB
+        # sends {"M": {}}); a typeless empty value can only be that map.
+        return {}
     (kind, value), = attr.items()
     if kind == "S":
         return value

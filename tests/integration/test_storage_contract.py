@@ -181,6 +181,14 @@ def test_a_field_path_must_be_map_keys(store):
             store.query("metrics", "h", fields=bad)
 
 
+def test_empty_maps_and_lists_survive_reads_and_the_change_stream(store):
+    item = {"pk": "hosts", "sk": "h#vm", "meta": {}, "tags": [], "values": {"a": 1}}
+    store.put("metrics", item)
+    assert store.get("metrics", "hosts", "h#vm") == item
+    changes = store.changes("metrics").changes
+    assert changes[-1].new_image == item
+
+
 def test_a_conditional_delete_consumes_an_item_once(store):
     store.put("rollups", {"pk": "journal", "sk": "1"})
     store.transact([Delete("rollups", "journal", "1", must_exist=True),
