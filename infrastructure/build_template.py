@@ -1,6 +1,7 @@
 """Writes infrastructure/merge-template.json: what `chalice package --merge-template` adds to
 the prod stage's CloudFormation (the DynamoDB tables declared in chalicelib/storage/tables.py,
-the metrics Kinesis stream, partial batch responses for the stream consumers).
+the metrics Kinesis stream, partial batch responses for the stream consumers, and the metrics
+table's own stream for the insights handler).
 
     .venv/bin/python infrastructure/build_template.py        (rewrites the file)
     AWS_DEFAULT_REGION=... chalice package --stage prod --merge-template infrastructure/merge-template.json out/
@@ -19,7 +20,13 @@ sys.path.insert(0, str(ROOT))
 from chalicelib.storage.tables import TABLES  # noqa: E402
 
 PREFIX = "mission-control-prod-"
-STREAM_CONSUMERS = {"ConsumeMetrics": "ConsumeMetricsKinesisEventSource"}
+#: Stream handlers: (function, its event source, what the source reads, what it depends on).
+#: The DynamoDB stream is this stack's own table's: its ARN is only known once it exists.
+STREAM_CONSUMERS = [
+    ("ConsumeMetrics", "ConsumeMetricsKinesisEventSource", None, "MetricsStream"),
+    ("ScoreMetrics", "ScoreMetricsDynamodbEventSource",
+     {"Fn::GetAtt": ["TableMetrics", "StreamArn"]}, "TableMetrics"),
+]
 
 
 def logical_id(name: str) -> str:
@@ -53,10 +60,13 @@ def template() -> dict:
     resources["MetricsStream"] = {"Type": "AWS::Kinesis::Stream", "Properties": {
         "Name": "mission-control-metrics", "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
         "RetentionPeriodHours": 24, "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}}}
-    for function, source in STREAM_CONSUMERS.items():
+    for function, source, stream, depends_on in STREAM_CONSUMERS:
         # DependsOn: the event source names the stream, which this same stack creates.
-        resources[function] = {"DependsOn": ["MetricsStream"], "Properties": {"Events": {source: {
-            "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
+        properties: dict = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+        if stream is not None:
+            properties["Stream"] = stream
+        resources[function] = {"DependsOn": [depends_on], "Properties": {"Events": {source: {
+            "Properties": properties}}}}
     return {"Resources": resources}
 
 

@@ -25,10 +25,20 @@ def test_every_table_has_ttl_pitr_and_its_stream():
         assert ("StreamSpecification" in props) == spec.stream
 
 
-def test_stream_consumers_report_partial_batch_failures():
+def test_every_stream_consumer_reports_partial_batch_failures():
+    from chalice.app import DynamoDBEventConfig, KinesisEventConfig
+
     from app import app
-    names = {source.name for source in app.event_sources}
-    for function, source in build_template.STREAM_CONSUMERS.items():
-        assert function[0].lower() + function[1:] in names
+    streamed = {source.name for source in app.event_sources
+                if isinstance(source, (KinesisEventConfig, DynamoDBEventConfig))}
+    covered = {function[0].lower() + function[1:] for function, *_ in build_template.STREAM_CONSUMERS}
+    assert streamed == covered  # a new stream handler must be listed, or AWS ignores its failures
+    for function, source, _stream, _depends in build_template.STREAM_CONSUMERS:
         events = build_template.template()["Resources"][function]["Properties"]["Events"]
         assert events[source]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_insights_handler_reads_this_stacks_metrics_stream():
+    events = build_template.template()["Resources"]["ScoreMetrics"]["Properties"]["Events"]
+    assert events["ScoreMetricsDynamodbEventSource"]["Properties"]["Stream"] == {
+        "Fn::GetAtt": ["TableMetrics", "StreamArn"]}
