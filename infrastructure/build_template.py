@@ -1,6 +1,7 @@
 """Writes infrastructure/merge-template.json: what `chalice package --merge-template` adds to
 the prod stage's CloudFormation (the DynamoDB tables declared in chalicelib/storage/tables.py,
-the metrics Kinesis stream, partial batch responses for the stream consumers).
+the metrics Kinesis stream, partial batch responses for the stream consumers, the alerts SNS
+topic that evaluateAlerts publishes to and notifyChannels subscribes to).
 
     .venv/bin/python infrastructure/build_template.py        (rewrites the file)
     AWS_DEFAULT_REGION=... chalice package --stage prod --merge-template infrastructure/merge-template.json out/
@@ -20,6 +21,10 @@ from chalicelib.storage.tables import TABLES  # noqa: E402
 
 PREFIX = "mission-control-prod-"
 STREAM_CONSUMERS = {"ConsumeMetrics": "ConsumeMetricsKinesisEventSource"}
+#: the topic's name is ALERTS_TOPIC's default (chalicelib/alerts/settings.py)
+ALERTS_TOPIC = "mission-control-alerts"
+#: the functions subscribed to it (Chalice names the topic by ARN; the stack creates it)
+TOPIC_SUBSCRIBERS = ("NotifyChannels",)
 
 
 def logical_id(name: str) -> str:
@@ -57,6 +62,11 @@ def template() -> dict:
         # DependsOn: the event source names the stream, which this same stack creates.
         resources[function] = {"DependsOn": ["MetricsStream"], "Properties": {"Events": {source: {
             "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
+    resources["AlertsTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
+        "TopicName": ALERTS_TOPIC, "DisplayName": "Mission Control alerts",
+        "KmsMasterKeyId": "alias/aws/sns"}}
+    for function in TOPIC_SUBSCRIBERS:
+        resources[function] = {"DependsOn": ["AlertsTopic"]}
     return {"Resources": resources}
 
 
