@@ -10,6 +10,8 @@ import { Ctx, type AppContext } from "./context";
 import { useRoute } from "./lib/router";
 import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
+import { FiringCount } from "./components/AlertsPanel";
+import { AlertsRoute, prefetchAlerts } from "./pages/AlertsRoute";
 import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Overview } from "./pages/Overview";
@@ -54,10 +56,12 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
   else if (!hasRole(user.role, page.role)) content = <Forbidden page={page} user={user} />;
   else if (page.soon) content = <ComingSoon page={page} />;
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
+  else if (page.path === "/alerts") content = <AlertsRoute query={route.query} />;
   else content = <Overview query={route.query} />;
 
   // The other consoles' code comes after the first page is up, while the user reads it.
   useEffect(() => prefetchHosts(), []);
+  useEffect(() => prefetchAlerts(), []);
 
   return (
     <Ctx.Provider value={ctx}>
@@ -92,6 +96,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
                 <a href={`#${p.path}`} aria-current={p === page ? "page" : undefined}>
                   <span>{p.label}</span>
                   {p.soon && <span class="nav__soon">soon</span>}
+                  {p.path === "/alerts" && <FiringCount />}
                 </a>
               </li>
             ))}

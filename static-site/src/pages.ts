@@ -19,11 +19,7 @@ export const PAGES: readonly PageDef[] = [
     label: "Insights",
     soon: "Anomalies, forecasts and recurring patterns found in your metrics, with severity and confidence.",
   },
-  {
-    path: "/alerts",
-    label: "Alerts",
-    soon: "Alert rules on business and host metrics, what is firing now, and where notifications go.",
-  },
+  { path: "/alerts", label: "Alerts" },
   {
     path: "/incidents",
     label: "Incidents",
