@@ -481,3 +481,36 @@ def test_system_health_shows_probes_with_their_last_hour_and_the_evaluation_time
     assert run["outcome"] == "ok" and run["detail"]["durationMs"] >= 0 and run["detail"]["rules"] == 1
     [alert] = get(api, "/api/alerts?state=firing")[1]["alerts"]
     assert alert["labels"] == {"probe": "payments"} and alert["message"] == "payments is down (HTTP 503)"
+
+
+def test_a_revenue_drop_against_yesterday_fires_from_the_kpi_roll_ups_and_a_quiet_hour_does_not(api):
+    remove_default_rules(api)
+    post(api, "/api/alert-rules", {"name": "Revenue drop", "kind": "change", "source": "kpi", "kpi": "revenue",
+                                   "window": "1h", "compare": "yesterday", "op": "<", "percent": -20,
+                                   "minVolume": 10, "severity": "HIGH"})
+    now = minute_now()
+    hour = now - now % (60 * MIN)
+
+    def purchases(start: int, n: int, amount: int, tag: str) -> list[dict]:
+        return [{"orderId": f"{tag}-{i}", "productId": "pro", "productName": "Pro", "amount": amount,
+                 "currency": "USD", "userId": f"u{i}", "timestamp": start + 10 * MIN + i * 1_000} for i in range(n)]
+
+    def ingest(events):
+        reply = api.http.post("/api/ingest/purchase", headers={"content-type": "application/json"},
+                              body=json.dumps(events))
+        assert reply.status_code == 200, reply.body
+
+    ingest(purchases(hour - 25 * 60 * MIN, 20, 1_000, "yesterday"))  # 200.00 USD the same hour yesterday
+    ingest(purchases(hour - 60 * MIN, 12, 500, "today"))  # 60.00 USD in the last complete hour
+    evaluate(api, now)
+    [alert] = get(api, "/api/alerts?state=firing&category=business")[1]["alerts"]
+    assert alert["value"] == -70.0 and alert["labels"] == {"kpi": "revenue"} and alert["type"] == "error"
+    assert alert["message"] == ("revenue over the last 1h is 60.00 USD, -70.0 % against the same time "
+                                "yesterday (200.00 USD); alert < -20 %")
+
+    remove_default_rules(api)  # the same drop on a quiet night: 4 orders against 6
+    post(api, "/api/alert-rules", {"name": "Quiet", "kind": "change", "source": "kpi", "kpi": "orders",
+                                   "window": "2h", "compare": "previous_period", "op": "<", "percent": -20,
+                                   "minVolume": 50, "severity": "HIGH"})
+    evaluate(api, now + MIN)
+    assert [a for a in get(api, "/api/alerts?state=firing")[1]["alerts"] if a["name"] == "Quiet"] == []
