@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput
 from ..severity import SEVERITIES
 from ..storage import InvalidCursor, TransactionCancelled
 from .evaluation import active_silences
 from .models import Acknowledgement, NewSilence
-from .repository import AlertsRepository, new_id, public_alert
+from .repository import AlertsRepository, existing, new_id, public_alert
 from .routing import silencing
 
 STATES = ("firing", "pending", "nodata", "resolved", "all")
@@ -76,9 +76,7 @@ def list_alerts(repo: AlertsRepository, params: Mapping[str, str], now: int) -> 
 
 
 def alert_detail(repo: AlertsRepository, alert_id: str, now: int) -> dict[str, Any]:
-    item = repo.alert(alert_id)
-    if item is None:
-        raise NotFound(f"alert {alert_id} does not exist")
+    item = existing(repo.alert(alert_id), f"alert {alert_id}")
     history = [{k: v for k, v in h.items() if k not in ("pk", "sk", "ttl")}
                for h in repo.history(alert_id)]
     return {**_view(item, active_silences(repo, now), now), "history": history}
@@ -111,9 +109,7 @@ def acknowledge(repo: AlertsRepository, alert_id: str, body: Any, who: Mapping[s
         raise InvalidInput("the acknowledgement would already have expired",
                            [{"field": "expiresAt", "message": "must be in the future"}])
     for _attempt in range(5):  # an evaluation may move the alert between our read and write
-        item = repo.alert(alert_id)
-        if item is None:
-            raise NotFound(f"alert {alert_id} does not exist")
+        item = existing(repo.alert(alert_id), f"alert {alert_id}")
         if item["state"] not in OPEN_STATES:
             raise Conflict("this alert is resolved; there is nothing to acknowledge",
                            [{"field": "state", "message": item["state"]}])
@@ -165,9 +161,7 @@ def create_silence(repo: AlertsRepository, body: Any, who: Mapping[str, Any], no
 
 
 def expire_silence(repo: AlertsRepository, silence_id: str, now: int) -> dict[str, Any]:
-    item = repo.silence(silence_id)
-    if item is None:
-        raise NotFound(f"silence {silence_id} does not exist")
+    item = existing(repo.silence(silence_id), f"silence {silence_id}")
     return silence_view(repo.expire_silence(item, now), now)
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput
 from ..storage import VersionConflict
 from .delivery import Deliverer
 from .fanout import log_entry
 from .messages import email_text, subject
 from .models import SECRET_FIELDS, Channel, EmailChannel, parse_channel
 from .outbound import RefusedAddress, check_url, public_addresses
-from .repository import AlertsRepository, new_id
+from .repository import AlertsRepository, existing, new_id
 from .topic import Topic
 
 
@@ -38,10 +38,7 @@ def list_channels(repo: AlertsRepository) -> dict[str, Any]:
 
 
 def get_channel(repo: AlertsRepository, channel_id: str) -> dict[str, Any]:
-    item = repo.channel(channel_id)
-    if item is None:
-        raise NotFound(f"channel {channel_id} does not exist")
-    return channel_view(item)
+    return channel_view(existing(repo.channel(channel_id), f"channel {channel_id}"))
 
 
 def _check_url(channel: Channel, allow_private: bool) -> None:
@@ -77,9 +74,7 @@ def create_channel(repo: AlertsRepository, topic: Topic, body: Any, allow_privat
 
 def replace_channel(repo: AlertsRepository, topic: Topic, channel_id: str, body: Any,
                     allow_private: bool, now: int) -> dict[str, Any]:
-    stored = repo.channel(channel_id)
-    if stored is None:
-        raise NotFound(f"channel {channel_id} does not exist")
+    stored = existing(repo.channel(channel_id), f"channel {channel_id}")
     channel = parse_channel(body, creating=False)
     if channel.type != stored["type"]:
         raise InvalidInput("a channel keeps its type; create another channel instead", [
@@ -102,9 +97,7 @@ def replace_channel(repo: AlertsRepository, topic: Topic, channel_id: str, body:
 
 
 def delete_channel(repo: AlertsRepository, topic: Topic, channel_id: str) -> None:
-    stored = repo.channel(channel_id)
-    if stored is None:
-        raise NotFound(f"channel {channel_id} does not exist")
+    stored = existing(repo.channel(channel_id), f"channel {channel_id}")
     using = [r["rule"]["name"] for r in repo.rules() if channel_id in (r["rule"].get("channels") or [])]
     if using:
         raise Conflict("rules send to this channel; change them first", [
@@ -127,9 +120,7 @@ def test_channel(repo: AlertsRepository, topic: Topic, deliverer: Deliverer, cha
                  dashboard_url: str, now: int) -> tuple[int, dict[str, Any]]:
     """Slack and webhooks: sent at once, one attempt, the outcome answered and logged. Email:
     published to the topic for this channel's subscription (it arrives as alerts do)."""
-    stored = repo.channel(channel_id)
-    if stored is None:
-        raise NotFound(f"channel {channel_id} does not exist")
+    stored = existing(repo.channel(channel_id), f"channel {channel_id}")
     notification = test_notification(channel_id, now, dashboard_url)
     if stored["type"] == "email":
         message_id = topic.publish(subject(notification), notification, email_text(notification),

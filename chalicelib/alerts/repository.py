@@ -23,7 +23,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from ..storage import (AlreadyExists, Delete, Item, Page, Put, Store, TransactionCancelled,
+from ..errors import NotFound
+from ..storage import (AlreadyExists, Item, Page, Put, Store, TransactionCancelled,
                        VersionConflict, VersionedPut)
 
 ALERTS, NOTIFICATIONS = "alerts", "notifications"
@@ -83,6 +84,13 @@ class SeriesWrite:
     history: list[Item] = field(default_factory=list)
     #: the open alert existed and is now closed
     close: bool = False
+
+
+def existing(item: Item | None, what: str) -> Item:
+    """``item``, or ``NotFound`` (404) saying which ``what`` does not exist."""
+    if item is None:
+        raise NotFound(f"{what} does not exist")
+    return item
 
 
 def alert_item(alert: dict[str, Any], ttl_s: int | None) -> Item:

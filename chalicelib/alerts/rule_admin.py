@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput
 from ..storage import VersionConflict
 from .defaults import install_default_rules
 from .evaluation import retire_alerts
 from .models import Rule, parse_rule, rule_from_stored
-from .repository import AlertsRepository, new_id
+from .repository import AlertsRepository, existing, new_id
 
 #: the fields that decide which series a rule looks at: changing one retires its open alerts
 SELECTOR_FIELDS = ("kind", "source", "host", "hostKind", "metric", "kpi", "window", "compare",
@@ -28,10 +28,7 @@ def list_rules(repo: AlertsRepository, now: int) -> dict[str, Any]:
 
 
 def get_rule(repo: AlertsRepository, rule_id: str) -> dict[str, Any]:
-    item = repo.rule(rule_id)
-    if item is None:
-        raise NotFound(f"alert rule {rule_id} does not exist")
-    return rule_view(item)
+    return rule_view(existing(repo.rule(rule_id), f"alert rule {rule_id}"))
 
 
 def _check_channels(repo: AlertsRepository, rule: Rule) -> None:
@@ -54,9 +51,7 @@ def create_rule(repo: AlertsRepository, body: Any, who: str, now: int) -> dict[s
 def replace_rule(repo: AlertsRepository, rule_id: str, body: Any, who: str, now: int) -> dict[str, Any]:
     rule = parse_rule(body)
     _check_channels(repo, rule)
-    stored = repo.rule(rule_id)
-    if stored is None:
-        raise NotFound(f"alert rule {rule_id} does not exist")
+    stored = existing(repo.rule(rule_id), f"alert rule {rule_id}")
     new = rule.as_json()
     try:
         written = repo.replace_rule(stored, new, who, now)
@@ -70,7 +65,6 @@ def replace_rule(repo: AlertsRepository, rule_id: str, body: Any, who: str, now:
 
 
 def delete_rule(repo: AlertsRepository, rule_id: str, now: int) -> None:
-    if repo.rule(rule_id) is None:
-        raise NotFound(f"alert rule {rule_id} does not exist")
+    existing(repo.rule(rule_id), f"alert rule {rule_id}")
     repo.delete_rule(rule_id)
     retire_alerts(repo, rule_id, "resolved: the rule was removed", now)
