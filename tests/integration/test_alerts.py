@@ -65,6 +65,16 @@ def create_channels(api, slack, hook) -> tuple[str, str]:
     return s["id"], h["id"]
 
 
+def fire_load_alert(api, rule: dict = LOAD, minutes_ago: int = 10) -> int:
+    """A fresh install with only ``rule``, web-1's load over it, one evaluation: the minute."""
+    remove_default_rules(api)
+    post(api, "/api/alert-rules", rule)
+    t0 = minute_now() - minutes_ago * MIN
+    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
+    evaluate(api, t0)
+    return t0
+
+
 # -- rules ------------------------------------------------------------------------------------------
 def test_a_fresh_install_has_default_rules_each_removable_for_good(api):
     status, body = get(api, "/api/alert-rules")
@@ -170,8 +180,8 @@ def test_in_prod_a_channel_url_on_a_private_or_loopback_address_is_refused(api, 
 def test_a_channel_that_rules_send_to_cannot_be_removed_until_they_change(api, slack):
     channel = post(api, "/api/channels", {"name": "ops", "type": "slack", "url": slack.url("/s")})[1]
     rule = post(api, "/api/alert-rules", {**LOAD, "channels": [channel["id"]]})[1]
-    status, body = api.http.delete(f"/api/channels/{channel['id']}").status_code, None
-    assert status == 409
+    refused = api.http.delete(f"/api/channels/{channel['id']}")
+    assert refused.status_code == 409 and "Load high" in json.loads(refused.body)["error"]["details"][0]["message"]
     api.http.delete(f"/api/alert-rules/{rule['id']}")
     assert api.http.delete(f"/api/channels/{channel['id']}").status_code == 204
 
@@ -227,12 +237,8 @@ def test_an_alert_fires_once_grouped_then_resolves_once_past_recover(api, store,
 
 
 def test_a_silent_host_puts_its_alert_in_no_data_not_resolved(api, store, slack, hook):
-    remove_default_rules(api)
     create_channels(api, slack, hook)
-    post(api, "/api/alert-rules", LOAD)
-    t0 = minute_now() - 30 * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
+    t0 = fire_load_alert(api, minutes_ago=30)
     evaluate(api, t0 + 10 * MIN)  # nothing sent for ten minutes
     [alert] = get(api, "/api/alerts?state=all")[1]["alerts"]
     assert alert["state"] == "nodata" and alert["value"] == 6.5 and alert["endsAt"] is None
@@ -324,11 +330,7 @@ def test_alerts_are_listed_newest_first_filtered_and_paged(api, store):
 
 
 def test_each_alert_has_the_fields_seed_000_and_the_issue_name(api):
-    remove_default_rules(api)
-    post(api, "/api/alert-rules", LOAD)
-    t0 = minute_now() - 10 * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
+    fire_load_alert(api)
     [alert] = get(api, "/api/alerts")[1]["alerts"]
     assert {"id", "ruleId", "name", "labels", "state", "severity", "type", "category", "message", "value",
             "startsAt", "endsAt", "acknowledged"} <= set(alert)
@@ -343,12 +345,8 @@ def test_the_sns_handler_ignores_a_message_that_is_not_ours(api):
 
 
 def test_a_redelivered_sns_message_is_delivered_once_to_each_channel(api, store, slack, hook):
-    remove_default_rules(api)
     create_channels(api, slack, hook)
-    post(api, "/api/alert-rules", LOAD)
-    t0 = minute_now() - 10 * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
+    fire_load_alert(api)
     from chalicelib.local.sns import LocalTopic
     topic = LocalTopic(store, "mission-control-alerts")
     [message] = topic.pending()
@@ -360,7 +358,6 @@ def test_a_redelivered_sns_message_is_delivered_once_to_each_channel(api, store,
 
 
 def test_one_failing_and_one_slow_channel_never_delay_the_others(api, store, slack, hook):
-    remove_default_rules(api)
     good, failing = slack, hook
     slow = LoopbackReceiver.start()
     try:
@@ -369,10 +366,7 @@ def test_one_failing_and_one_slow_channel_never_delay_the_others(api, store, sla
         post(api, "/api/channels", {"name": "slow", "type": "slack", "url": slow.url("/slow")})
         failing.always(503)
         slow.hold()
-        post(api, "/api/alert-rules", LOAD)
-        t0 = minute_now() - 10 * MIN
-        send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-        evaluate(api, t0)
+        fire_load_alert(api)
         worker = threading.Thread(target=deliver, args=(store,))
         worker.start()
         slow.wait_for(1)
@@ -390,13 +384,9 @@ def test_one_failing_and_one_slow_channel_never_delay_the_others(api, store, sla
 
 
 def test_a_channel_that_fails_then_recovers_gets_the_message_on_a_retry(api, store, slack):
-    remove_default_rules(api)
     post(api, "/api/channels", {"name": "ops", "type": "slack", "url": slack.url("/s")})
     slack.fail_next(2, status=500)
-    post(api, "/api/alert-rules", LOAD)
-    t0 = minute_now() - 10 * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
+    fire_load_alert(api)
     deliver(store)
     assert len(slack.wait_for(3)) == 3
     [entry] = get(api, "/api/notifications")[1]["deliveries"]
@@ -405,12 +395,8 @@ def test_a_channel_that_fails_then_recovers_gets_the_message_on_a_retry(api, sto
 
 def test_email_goes_through_the_topic_to_the_outbox_as_an_eml_a_person_can_open(api, store, alerting_settings):
     import email
-    remove_default_rules(api)
     status, channel = post(api, "/api/channels", {"name": "oncall", "type": "email", "address": "oncall@example.com"})
-    post(api, "/api/alert-rules", LOAD)
-    t0 = minute_now() - 10 * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
+    fire_load_alert(api)
     deliver(store)
     [path] = list(alerting_settings.glob("*.eml"))
     mail = email.message_from_bytes(path.read_bytes())
