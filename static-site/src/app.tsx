@@ -11,7 +11,7 @@ import { useRoute } from "./lib/router";
 import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
 import { FiringCount } from "./components/AlertsPanel";
-import { AlertsRoute, prefetchAlerts } from "./pages/AlertsRoute";
+import { Alerts } from "./pages/Alerts";
 import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Overview } from "./pages/Overview";
@@ -56,12 +56,11 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
   else if (!hasRole(user.role, page.role)) content = <Forbidden page={page} user={user} />;
   else if (page.soon) content = <ComingSoon page={page} />;
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
-  else if (page.path === "/alerts") content = <AlertsRoute query={route.query} />;
+  else if (page.path === "/alerts") content = <Alerts query={route.query} />;
   else content = <Overview query={route.query} />;
 
   // The other consoles' code comes after the first page is up, while the user reads it.
   useEffect(() => prefetchHosts(), []);
-  useEffect(() => prefetchAlerts(), []);
 
   return (
     <Ctx.Provider value={ctx}>

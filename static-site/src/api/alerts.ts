@@ -125,9 +125,16 @@ export interface Delivery {
 
 type Opts = { signal?: AbortSignal };
 
+/** The alerts in some states (firing, pending, ...), each state's newest `limit`, together. */
+async function inStates(api: ApiClient, states: readonly AlertState[], limit: number, o?: Opts): Promise<Alert[]> {
+  const pages = await Promise.all(states.map((state) => api.get<AlertPage>("/api/alerts", { state, limit }, o)));
+  return pages.flatMap((p) => p.data.alerts);
+}
+
 export const alertsApi = {
   list: (api: ApiClient, q: { state?: string; severity?: string; limit?: number; cursor?: string | null }, o?: Opts) =>
     api.get<AlertPage>("/api/alerts", { state: q.state, severity: q.severity, limit: q.limit, cursor: q.cursor ?? undefined }, o),
+  inStates,
   counts: (api: ApiClient, o?: Opts) => api.get<AlertCounts>("/api/alert-counts", undefined, o),
   detail: (api: ApiClient, id: string, o?: Opts) =>
     api.get<Alert & { history: HistoryEntry[] }>(`/api/alerts/${encodeURIComponent(id)}`, undefined, o),

@@ -2,11 +2,11 @@
 // with a link to the Alerts console. It polls on its own, so the Overview's rounds stay as
 // they are.
 
-import { useLayoutEffect, useMemo, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { alertsApi, type Alert } from "../api/alerts";
 import { useApp } from "../context";
 import { STATE_WORD, byUrgency, since, where } from "../lib/alerts";
-import { Poller } from "../lib/poller";
+import { usePoller } from "../lib/usePoller";
 import { SeverityBadge } from "./SeverityBadge";
 
 const SHOWN = 5;
@@ -16,29 +16,14 @@ export function AlertsPanel() {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
   const [failed, setFailed] = useState(false);
 
-  const poller = useMemo(
-    () =>
-      new Poller({
-        intervalMs: refreshMs,
-        run: async (signal) => {
-          try {
-            const pages = await Promise.all(
-              ["firing", "pending"].map((state) => alertsApi.list(api, { state, limit: SHOWN }, { signal })),
-            );
-            setAlerts(byUrgency(pages.flatMap((p) => p.data.alerts)));
-            setFailed(false);
-          } catch {
-            if (!signal.aborted) setFailed(true);
-          }
-        },
-      }),
-    [api, refreshMs],
-  );
-
-  useLayoutEffect(() => {
-    poller.start();
-    return () => poller.stop();
-  }, [poller]);
+  usePoller(async (signal) => {
+    try {
+      setAlerts(byUrgency(await alertsApi.inStates(api, ["firing", "pending"], SHOWN, { signal })));
+      setFailed(false);
+    } catch {
+      if (!signal.aborted) setFailed(true);
+    }
+  }, refreshMs);
 
   const now = Date.now();
   return (
@@ -76,24 +61,13 @@ export function AlertsPanel() {
 export function FiringCount() {
   const { api, refreshMs } = useApp();
   const [firing, setFiring] = useState(0);
-  const poller = useMemo(
-    () =>
-      new Poller({
-        intervalMs: refreshMs * 3,
-        run: async (signal) => {
-          try {
-            setFiring((await alertsApi.counts(api, { signal })).data.firing);
-          } catch {
-            // the count is a hint: the Alerts page says what failed
-          }
-        },
-      }),
-    [api, refreshMs],
-  );
-  useLayoutEffect(() => {
-    poller.start();
-    return () => poller.stop();
-  }, [poller]);
+  usePoller(async (signal) => {
+    try {
+      setFiring((await alertsApi.counts(api, { signal })).data.firing);
+    } catch {
+      // the count is a hint: the Alerts page says what failed
+    }
+  }, refreshMs * 3);
   if (!firing) return null;
   return (
     <span class="nav__count" data-testid="firing-count" aria-label={`${firing} firing`}>

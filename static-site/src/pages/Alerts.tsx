@@ -3,8 +3,9 @@
 // offered by role (operators acknowledge and silence, admins edit); the API refuses the rest.
 
 import "./Alerts.css";
-import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
-import { alertsApi, type Alert, type Channel, type Delivery, type Rule, type Silence } from "../api/alerts";
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { alertsApi, type Alert, type AlertPage, type Channel, type Delivery, type Rule, type Silence } from "../api/alerts";
 import { ApiError } from "../api/client";
 import { hasRole } from "../auth/roles";
 import { SeverityBadge } from "../components/SeverityBadge";
@@ -21,7 +22,7 @@ import {
   where,
 } from "../lib/alerts";
 import { formatDateTime, formatIso } from "../lib/format";
-import { Poller } from "../lib/poller";
+import { usePoller } from "../lib/usePoller";
 import { buildHash } from "../lib/router";
 import { LiveMeta, PanelErrors, isAbort } from "./HostsShared";
 
@@ -105,31 +106,16 @@ function ActiveAlerts() {
   const [at, setAt] = useState<number | null>(null);
   const offline = useConnection(api).state === "down";
 
-  const poller = useMemo(
-    () =>
-      new Poller({
-        intervalMs: refreshMs,
-        run: async (signal) => {
-          try {
-            const pages = await Promise.all(
-              ["firing", "pending", "nodata"].map((state) => alertsApi.list(api, { state, limit: 200 }, { signal })),
-            );
-            setAlerts(byUrgency(pages.flatMap((p) => p.data.alerts)));
-            setAt(Date.now());
-            setErrors({});
-          } catch (e) {
-            if (isAbort(e, signal)) return;
-            if (e instanceof ApiError) setErrors({ alerts: e });
-          }
-        },
-      }),
-    [api, refreshMs],
-  );
-
-  useLayoutEffect(() => {
-    poller.start();
-    return () => poller.stop();
-  }, [poller]);
+  const poller = usePoller(async (signal) => {
+    try {
+      setAlerts(byUrgency(await alertsApi.inStates(api, ["firing", "pending", "nodata"], 200, { signal })));
+      setAt(Date.now());
+      setErrors({});
+    } catch (e) {
+      if (isAbort(e, signal)) return;
+      if (e instanceof ApiError) setErrors({ alerts: e });
+    }
+  }, refreshMs);
 
   const canAct = hasRole(user.role, "operator");
   return (
@@ -263,62 +249,74 @@ function AlertRow({ alert, canAct, onChanged }: { alert: Alert; canAct: boolean;
   );
 }
 
-// ---------------------------------------------------------------- history
-
-function AlertHistory() {
-  const { api, locale, timeZone } = useApp();
-  const [alerts, setAlerts] = useState<Alert[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [done, setDone] = useState(false);
+/** Load once (and again on `reload`): the data, or the refusal to show. */
+function useLoaded<T>(load: () => Promise<T>) {
+  const { api } = useApp();
+  const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
-
-  const more = async (from: string | null) => {
+  const reload = async () => {
     try {
-      const page = (await alertsApi.list(api, { state: "all", limit: 50, cursor: from })).data;
-      setAlerts((prev) => (from ? [...prev, ...page.alerts] : page.alerts));
-      setCursor(page.cursor);
-      setDone(page.cursor === null);
+      setData(await load());
     } catch (e) {
       setError(e);
     }
   };
-  useEffect(() => void more(null), [api]);
+  useEffect(() => void reload(), [api]);
+  return { data, error, setError, reload };
+}
+
+function Table({ testId, headers, children }: { testId: string; headers: string[]; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table class="table" data-testid={testId}>
+        <thead>
+          <tr>
+            {headers.map((h) => (
+              <th key={h}>{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------- history
+
+function AlertHistory() {
+  const { api, locale, timeZone } = useApp();
+  const [pages, setPages] = useState<AlertPage[]>([]);
+  const next = pages.length ? pages[pages.length - 1]!.cursor : null;
+  const { error } = useLoaded(async () => setPages([(await alertsApi.list(api, { state: "all", limit: 50 })).data]));
+  const more = async () => {
+    const page = (await alertsApi.list(api, { state: "all", limit: 50, cursor: next })).data;
+    setPages((prev) => [...prev, page]);
+  };
 
   return (
     <div class="panel">
       <Refusal error={error} />
-      <div class="table-wrap">
-        <table class="table" data-testid="alert-history">
-          <thead>
-            <tr>
-              <th>Severity</th>
-              <th>Alert</th>
-              <th>State</th>
-              <th>Started</th>
-              <th>Ended</th>
-              <th>Message</th>
+      <Table testId="alert-history" headers={["Severity", "Alert", "State", "Started", "Ended", "Message"]}>
+        {pages
+          .flatMap((p) => p.alerts)
+          .map((a) => (
+            <tr key={a.id}>
+              <td>
+                <SeverityBadge severity={a.severity} />
+              </td>
+              <td>
+                {a.name} <span class="muted">{where(a.labels)}</span>
+              </td>
+              <td>{STATE_WORD[a.state]}</td>
+              <td>{formatDateTime(a.startsAt, timeZone, locale)}</td>
+              <td>{a.endsAt ? formatDateTime(a.endsAt, timeZone, locale) : "–"}</td>
+              <td>{a.message}</td>
             </tr>
-          </thead>
-          <tbody>
-            {alerts.map((a) => (
-              <tr key={a.id}>
-                <td>
-                  <SeverityBadge severity={a.severity} />
-                </td>
-                <td>
-                  {a.name} <span class="muted">{where(a.labels)}</span>
-                </td>
-                <td>{STATE_WORD[a.state]}</td>
-                <td>{formatDateTime(a.startsAt, timeZone, locale)}</td>
-                <td>{a.endsAt ? formatDateTime(a.endsAt, timeZone, locale) : "–"}</td>
-                <td>{a.message}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {!done && cursor && (
-        <button type="button" class="button" onClick={() => void more(cursor)}>
+          ))}
+      </Table>
+      {next && (
+        <button type="button" class="button" onClick={() => void more()}>
           Load more
         </button>
       )}
@@ -330,35 +328,27 @@ function AlertHistory() {
 
 function Silences() {
   const { api, user, locale, timeZone } = useApp();
-  const [silences, setSilences] = useState<Silence[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = async () => {
-    try {
-      setSilences((await alertsApi.silences(api)).data.silences);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => void load(), [api]);
+  const { data, error, setError, reload } = useLoaded(async () => (await alertsApi.silences(api)).data.silences);
   const canAct = hasRole(user.role, "operator");
   return (
     <div class="panel">
       <Refusal error={error} />
       <p class="muted">A silenced alert still changes state and is listed; it is only not notified.</p>
-      {silences && silences.length === 0 && <p>No silences.</p>}
+      {data && data.length === 0 && <p>No silences.</p>}
       <ul class="plain-list">
-        {(silences ?? []).map((s) => (
+        {(data ?? []).map((s: Silence) => (
           <li key={s.id} data-testid="silence">
             <strong>{s.active ? "Active" : s.endsAt < Date.now() ? "Expired" : "Scheduled"}</strong>{" "}
             {s.matchers.map((m) => `${m.name}${m.op ?? "="}${m.value}`).join(", ")} · until{" "}
-            {formatDateTime(s.endsAt, timeZone, locale)} · “{s.comment}” <span class="muted">by {s.createdByName ?? s.createdBy}</span>
+            {formatDateTime(s.endsAt, timeZone, locale)} · “{s.comment}”{" "}
+            <span class="muted">by {s.createdByName ?? s.createdBy}</span>
             {canAct && s.active && (
               <button
                 type="button"
                 class="button button--small"
                 onClick={async () => {
                   await alertsApi.expireSilence(api, s.id).catch(setError);
-                  await load();
+                  await reload();
                 }}
               >
                 Expire now
@@ -375,19 +365,9 @@ function Silences() {
 
 function Rules() {
   const { api, user } = useApp();
-  const [rules, setRules] = useState<Rule[] | null>(null);
+  const { data: rules, error, setError, reload } = useLoaded(async () => (await alertsApi.rules(api)).data.rules);
   const [editing, setEditing] = useState<{ id: string | null; text: string } | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const isAdmin = hasRole(user.role, "admin");
-
-  const load = async () => {
-    try {
-      setRules((await alertsApi.rules(api)).data.rules);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => void load(), [api]);
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -403,7 +383,7 @@ function Rules() {
     try {
       await alertsApi.saveRule(api, editing.id, body);
       setEditing(null);
-      await load();
+      await reload();
     } catch (err) {
       setError(err);
     }
@@ -447,55 +427,42 @@ function Rules() {
           </button>
         </form>
       )}
-      <div class="table-wrap">
-        <table class="table" data-testid="rules">
-          <thead>
-            <tr>
-              <th>Rule</th>
-              <th>Severity</th>
-              <th>Watches</th>
-              <th>Category</th>
-              {isAdmin && <th />}
-            </tr>
-          </thead>
-          <tbody>
-            {(rules ?? []).map((r) => (
-              <tr key={r.id} data-testid="rule">
-                <td>
-                  {r.name} {!r.enabled && <span class="muted">(off)</span>}
-                </td>
-                <td>
-                  <SeverityBadge severity={r.severity} />
-                </td>
-                <td>{describeRule(r)}</td>
-                <td>{r.category}</td>
-                {isAdmin && (
-                  <td class="actions">
-                    <button
-                      type="button"
-                      class="button button--small"
-                      onClick={() => setEditing({ id: r.id, text: JSON.stringify(editableRule(r), null, 2) })}
-                    >
-                      Edit
-                    </button>{" "}
-                    <button
-                      type="button"
-                      class="button button--small"
-                      onClick={async () => {
-                        if (!confirm(`Remove the rule “${r.name}”? Its open alerts resolve.`)) return;
-                        await alertsApi.deleteRule(api, r.id).catch(setError);
-                        await load();
-                      }}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testId="rules" headers={["Rule", "Severity", "Watches", "Category", ...(isAdmin ? [""] : [])]}>
+        {(rules ?? []).map((r: Rule) => (
+          <tr key={r.id} data-testid="rule">
+            <td>
+              {r.name} {!r.enabled && <span class="muted">(off)</span>}
+            </td>
+            <td>
+              <SeverityBadge severity={r.severity} />
+            </td>
+            <td>{describeRule(r)}</td>
+            <td>{r.category}</td>
+            {isAdmin && (
+              <td class="actions">
+                <button
+                  type="button"
+                  class="button button--small"
+                  onClick={() => setEditing({ id: r.id, text: JSON.stringify(editableRule(r), null, 2) })}
+                >
+                  Edit
+                </button>{" "}
+                <button
+                  type="button"
+                  class="button button--small"
+                  onClick={async () => {
+                    if (!confirm(`Remove the rule “${r.name}”? Its open alerts resolve.`)) return;
+                    await alertsApi.deleteRule(api, r.id).catch(setError);
+                    await reload();
+                  }}
+                >
+                  Remove
+                </button>
+              </td>
+            )}
+          </tr>
+        ))}
+      </Table>
     </div>
   );
 }
@@ -504,19 +471,9 @@ function Rules() {
 
 function Channels() {
   const { api } = useApp();
-  const [channels, setChannels] = useState<Channel[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { data: channels, error, setError, reload } = useLoaded(async () => (await alertsApi.channels(api)).data.channels);
   const [tested, setTested] = useState<Record<string, string>>({});
   const [form, setForm] = useState({ type: "slack", name: "", url: "", secret: "", address: "" });
-
-  const load = async () => {
-    try {
-      setChannels((await alertsApi.channels(api)).data.channels);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => void load(), [api]);
 
   const add = async (e: Event) => {
     e.preventDefault();
@@ -530,7 +487,7 @@ function Channels() {
     try {
       await alertsApi.saveChannel(api, null, body);
       setForm({ ...form, name: "", url: "", secret: "", address: "" });
-      await load();
+      await reload();
     } catch (err) {
       setError(err);
     }
@@ -562,7 +519,7 @@ function Channels() {
         notifies every channel.
       </p>
       <ul class="plain-list" data-testid="channels">
-        {(channels ?? []).map((c) => (
+        {(channels ?? []).map((c: Channel) => (
           <li key={c.id} data-testid="channel">
             <strong>{c.name}</strong> <span class="muted">{c.type}</span> · {c.address ?? c.target}{" "}
             <button type="button" class="button button--small" onClick={() => void test(c)}>
@@ -574,7 +531,7 @@ function Channels() {
               onClick={async () => {
                 if (!confirm(`Remove the channel “${c.name}”?`)) return;
                 await alertsApi.deleteChannel(api, c.id).catch(setError);
-                await load();
+                await reload();
               }}
             >
               Remove
@@ -625,44 +582,28 @@ function Channels() {
 
 function NotificationLog() {
   const { api, locale, timeZone } = useApp();
-  const [log, setLog] = useState<Delivery[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    alertsApi.deliveries(api).then((r) => setLog(r.data.deliveries), setError);
-  }, [api]);
+  const { data: log, error } = useLoaded(async () => (await alertsApi.deliveries(api)).data.deliveries);
   return (
     <div class="panel">
       <Refusal error={error} />
-      <div class="table-wrap">
-        <table class="table" data-testid="deliveries">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Channel</th>
-              <th>What</th>
-              <th>Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(log ?? []).map((d) => (
-              <tr key={d.id}>
-                <td>{formatDateTime(d.at, timeZone, locale)}</td>
-                <td>
-                  {d.channelName} <span class="muted">{d.channelType}</span>
-                </td>
-                <td>
-                  {d.kind} {d.ruleName ?? ""} {d.alerts ? `(${d.alerts})` : ""}
-                </td>
-                <td>
-                  {d.status}
-                  {d.attempts > 1 && ` after ${d.attempts} attempts`}
-                  {d.error && <span class="muted"> · {d.error}</span>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testId="deliveries" headers={["When", "Channel", "What", "Outcome"]}>
+        {(log ?? []).map((d: Delivery) => (
+          <tr key={d.id}>
+            <td>{formatDateTime(d.at, timeZone, locale)}</td>
+            <td>
+              {d.channelName} <span class="muted">{d.channelType}</span>
+            </td>
+            <td>
+              {d.kind} {d.ruleName ?? ""} {d.alerts ? `(${d.alerts})` : ""}
+            </td>
+            <td>
+              {d.status}
+              {d.attempts > 1 && ` after ${d.attempts} attempts`}
+              {d.error && <span class="muted"> · {d.error}</span>}
+            </td>
+          </tr>
+        ))}
+      </Table>
     </div>
   );
 }
