@@ -23,7 +23,8 @@ def channel_view(item: dict[str, Any]) -> dict[str, Any]:
             "updatedAt": item["updatedAt"]}
     if item["type"] == "email":
         view["address"] = item["address"]
-        view["subscription"] = "confirmed or pending" if item.get("subscription") else None
+        # On AWS the address confirms the topic's subscription from AWS's own email first.
+        view["subscribed"] = bool(item.get("subscription"))
     else:
         parts = urlsplit(item["url"])
         view["target"] = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")

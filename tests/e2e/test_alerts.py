@@ -105,3 +105,43 @@ def test_a_rule_fires_once_to_slack_is_acknowledged_in_the_console_and_resolves_
     finally:
         collector.stop.set()
         slack.stop()
+
+
+def test_an_admin_adds_a_slack_channel_sends_a_test_and_edits_rules_in_the_console(product, signed_in_page):
+    slack = LoopbackReceiver.start()
+    try:
+        page = signed_in_page("admin", "/#/alerts?tab=channels")
+        form = page.get_by_test_id("channel-form")
+        form.get_by_label("Name").fill("ops")
+        form.get_by_label("URL").fill(slack.url("/services/T0/B0/console"))
+        form.get_by_role("button", name="Add channel").click()
+        channel = page.get_by_test_id("channel").filter(has_text="ops")
+        expect(channel).to_contain_text(f"http://127.0.0.1:{slack.port}")
+        expect(channel).not_to_contain_text("/services/T0/B0/console")  # the URL is write-only
+        channel.get_by_role("button", name="Send test").click()
+        expect(channel.get_by_test_id("test-outcome")).to_have_text("delivered (HTTP 200)")
+        [message] = slack.wait_for(1)
+        assert "[TEST]" in message.json()["text"]
+
+        page.goto(product.base_url + "/#/alerts?tab=rules")
+        expect(page.get_by_test_id("rule").filter(has_text="Revenue drop")).to_contain_text(
+            "revenue over 1h < -20% against yesterday")
+        page.get_by_role("button", name="Host silent").click()
+        editor = page.get_by_test_id("rule-editor")
+        editor.locator("textarea").fill('{"name": "Silent", "kind": "absence", "intervals": 0, "severity": "HIGH"}')
+        editor.get_by_role("button", name="Save").click()
+        expect(page.get_by_test_id("refusal")).to_contain_text("intervals:")
+        editor.locator("textarea").fill('{"name": "Silent web", "kind": "absence", "host": "web-1", "intervals": 6, "severity": "HIGH"}')
+        editor.get_by_role("button", name="Save").click()
+        expect(page.get_by_test_id("rule").filter(has_text="Silent web")).to_contain_text("web-1 silent for 6 intervals")
+    finally:
+        slack.stop()
+
+
+def test_viewers_see_alerts_and_rules_but_no_editors_or_channels(signed_in_page):
+    page = signed_in_page("viewer", "/#/alerts?tab=rules")
+    expect(page.get_by_test_id("rule").first).to_be_visible()
+    expect(page.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("link", name="Channels")).to_have_count(0)
+    page.goto(page.url.split("#")[0] + "#/alerts?tab=channels")  # typed by hand: the first tab instead
+    expect(page.get_by_role("link", name="Firing & pending")).to_have_attribute("aria-current", "page")
