@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -24,7 +24,7 @@ from .messages import MAX_LISTED, NOTIFICATION_TYPE, alert_message, alert_type, 
 from .models import MuteWindow, Rule, rule_from_stored
 from .repository import AlertsRepository, OpenAlert, SeriesWrite, new_id
 from .routing import ActiveSilence, AlertStatus, ChannelRoute, plan_notification
-from .rules import fingerprint, reading_of, threshold_of
+from .rules import Observed, fingerprint, reading_of, threshold_of
 from .sources import Sources
 from .state_machine import Episode, step
 from .topic import Topic
@@ -110,6 +110,46 @@ def listed_alert(rule_id: str, rule: Rule, fp: str, episode: Episode, labels: di
         "acknowledged": ack is not None, "ack": ack, "runbookUrl": rule.runbookUrl, "updatedAt": now}
 
 
+@dataclass
+class SeriesOutcome:
+    """One series after one evaluation: what to keep open, the alert as listed, its new
+    history, whether anything needs writing, and what routing needs to know."""
+
+    keep: OpenAlert | None
+    alert: dict[str, Any]
+    history: list[dict[str, Any]]
+    changed: bool
+    status: AlertStatus
+
+
+def step_series(repo: AlertsRepository, rule_id: str, rule: Rule, fp: str, seen: Observed | None,
+                old: OpenAlert | None, now: int) -> SeriesOutcome | None:
+    """One series through the state machine (None: no alert, nothing to keep)."""
+    labels = dict(seen.labels) if seen is not None else dict(old.labels)  # type: ignore[union-attr]
+    reading = reading_of(rule, seen) if seen is not None else None
+    episode, transitions = step(_episode(old), reading, rule.for_ms, now, new_id(now))
+    if episode is None:
+        return None
+    if reading is None and old is not None:
+        episode = replace(episode, value=old.value)  # no data: the last value stays shown
+    message = alert_message(rule, episode.state, episode.value, labels, seen.detail if seen is not None else {})
+    ack = old.ack if old is not None else None
+    alert = listed_alert(rule_id, rule, fp, episode, labels, message, ack, now)
+    keep = None
+    if episode.state != "resolved":
+        keep = OpenAlert(fp, labels, episode.alert_id, episode.state, episode.starts_at,
+                         episode.pending_since, episode.firing_at, episode.value, episode.resume,
+                         old.notified if old else None, old.last_notified_at if old else None,
+                         ack, old.version if old else None)
+    history = [repo.history_item(episode.alert_id, t.at, n, **{"from": t.from_state, "to": t.to_state},
+                                 value=t.value, message=message) for n, t in enumerate(transitions)]
+    status = AlertStatus(episode.alert_id, episode.state, match_labels(rule_id, rule, alert["labels"]),
+                         old.notified if old else None, old.last_notified_at if old else None,
+                         acked=ack is not None, ack_expires_at=(ack or {}).get("expiresAt"))
+    changed = bool(transitions) or old is None or old.value != episode.value
+    return SeriesOutcome(keep, alert, history, changed, status)
+
+
 def evaluate_rule(repo: AlertsRepository, sources: Sources, rule_id: str, rule: Rule, *,
                   channels: list[ChannelRoute], silences: list[ActiveSilence], tz: str,
                   repeat_ms: int, dashboard_url: str) -> tuple[int, int, int]:
@@ -117,55 +157,29 @@ def evaluate_rule(repo: AlertsRepository, sources: Sources, rule_id: str, rule: 
     now = sources.now
     observed = {fingerprint(rule_id, o.labels): o for o in sources.observe(rule)}
     opened = repo.open_alerts(rule_id)
-    pending: dict[str, tuple[OpenAlert | None, dict[str, Any], list, bool]] = {}
-    statuses: list[AlertStatus] = []
-    for fp in sorted(set(observed) | set(opened)):
-        seen, old = observed.get(fp), opened.get(fp)
-        labels = dict(seen.labels) if seen is not None else dict(old.labels)  # type: ignore[union-attr]
-        reading = reading_of(rule, seen) if seen is not None else None
-        episode, transitions = step(_episode(old), reading, rule.for_ms, now, new_id(now))
-        if episode is None:
-            continue
-        if reading is None and old is not None:
-            episode = replace(episode, value=old.value)  # no data: the last value stays shown
-        message = alert_message(rule, episode.state, episode.value, labels,
-                                seen.detail if seen is not None else {})
-        ack = old.ack if old is not None else None
-        alert = listed_alert(rule_id, rule, fp, episode, labels, message, ack, now)
-        keep = None
-        if episode.state != "resolved":
-            keep = OpenAlert(fp, labels, episode.alert_id, episode.state, episode.starts_at,
-                             episode.pending_since, episode.firing_at, episode.value, episode.resume,
-                             old.notified if old else None, old.last_notified_at if old else None,
-                             ack, old.version if old else None)
-        changed = bool(transitions) or old is None or old.value != episode.value
-        history = [repo.history_item(episode.alert_id, t.at, n, **{"from": t.from_state, "to": t.to_state},
-                                     value=t.value, message=message) for n, t in enumerate(transitions)]
-        pending[fp] = (keep, alert, history, changed)
-        statuses.append(AlertStatus(episode.alert_id, episode.state,
-                                    match_labels(rule_id, rule, alert["labels"]),
-                                    old.notified if old else None, old.last_notified_at if old else None,
-                                    acked=ack is not None, ack_expires_at=(ack or {}).get("expiresAt")))
+    outcomes = {fp: out for fp in sorted(set(observed) | set(opened))
+                if (out := step_series(repo, rule_id, rule, fp, observed.get(fp), opened.get(fp), now))}
 
-    plan = plan_notification(statuses, rule_channels=rule.channels, rule_mute=rule.muteWindows,
-                             channels=channels, silences=silences, repeat_ms=repeat_ms, now=now, tz=tz)
-    told = 0
+    plan = plan_notification([o.status for o in outcomes.values()], rule_channels=rule.channels,
+                             rule_mute=rule.muteWindows, channels=channels, silences=silences,
+                             repeat_ms=repeat_ms, now=now, tz=tz)
     if not plan.empty:
-        by_id = {alert["id"]: alert for _keep, alert, _h, _c in pending.values()}
+        by_id = {o.alert["id"]: o.alert for o in outcomes.values()}
         notification = build_notification(rule_id, rule, plan.channels, [by_id[i] for i in plan.firing],
                                           [by_id[i] for i in plan.resolved], dashboard_url, now)
+        # Into the outbox before the "told" marks: a run that dies in between is finished by
+        # the next, which finds the same notification already there.
         repo.add_to_outbox(notification["notificationId"], notification)
-        told = 1
-        for fp, (keep, alert, history, _changed) in list(pending.items()):
-            if alert["id"] in plan.firing and keep is not None:
-                keep = replace(keep, notified="firing", last_notified_at=now)
-                pending[fp] = (keep, alert, history, True)
+        for out in outcomes.values():
+            if out.alert["id"] in plan.firing and out.keep is not None:
+                out.keep = replace(out.keep, notified="firing", last_notified_at=now)
+                out.changed = True
 
-    writes = [SeriesWrite(rule_id, keep, fp, opened[fp].version if fp in opened else None, alert,
-                          history, close=keep is None and fp in opened)
-              for fp, (keep, alert, history, changed) in pending.items() if changed]
+    writes = [SeriesWrite(rule_id, out.keep, fp, opened[fp].version if fp in opened else None,
+                          out.alert, out.history, close=out.keep is None and fp in opened)
+              for fp, out in outcomes.items() if out.changed]
     repo.write_series(writes)
-    return len(pending), len(writes), told
+    return len(outcomes), len(writes), 0 if plan.empty else 1
 
 
 def alert_summary(alert: dict[str, Any]) -> dict[str, Any]:
