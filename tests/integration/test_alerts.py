@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from alerting_helpers import MIN, deliver, evaluate, get, minute_now, post, put, remove_default_rules, scheduled, send_samples
@@ -14,6 +15,7 @@ from loopback_receiver import LoopbackReceiver
 from chalicelib.alerts.delivery import verify_signature
 from chalicelib.local.dev_issuer import DEMO_USERS
 
+SNS_SAMPLE = Path(__file__).resolve().parents[3] / "shared/data/aws-events/aws-lambda-go__sns-event.json"
 LOAD = {"name": "Load high", "kind": "threshold", "source": "metric", "host": "*", "metric": "load.1m",
         "op": ">", "value": 4, "recover": 2, "severity": "CRITICAL", "for": "0s",
         "runbookUrl": "https://wiki.example.com/load"}
@@ -339,8 +341,7 @@ def test_each_alert_has_the_fields_seed_000_and_the_issue_name(api):
 
 # -- SNS --------------------------------------------------------------------------------------------
 def test_the_sns_handler_ignores_a_message_that_is_not_ours(api):
-    with open("../shared/data/aws-events/aws-lambda-go__sns-event.json") as sample:
-        event = json.load(sample)
+    event = json.loads(SNS_SAMPLE.read_text())  # aws-lambda-go's test event: "Hello from SNS!"
     assert api.lambda_.invoke("notifyChannels", event).payload == {"ignored": 1}
 
 
