@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-CONSOLES = ["Insights", "Alerts", "Incidents", "CI", "Settings"]
+CONSOLES = ["Insights", "Incidents", "CI", "Settings"]  # not built yet (Hosts and Alerts are)
 
 
 def luminance(css_color: str) -> float:
