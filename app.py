@@ -5,6 +5,8 @@ import os
 
 from chalice import Chalice
 
+from chalicelib.alerts.handlers import alert_jobs
+from chalicelib.alerts.routes import alerts_api
 from chalicelib.auth import access, gate
 from chalicelib.auth.middleware import access_check
 from chalicelib.auth.routes import auth_api
@@ -15,6 +17,7 @@ from chalicelib.insights.routes import insights_api
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
+from chalicelib.system.schedules import system_jobs
 from chalicelib.web import add_preflight_routes, http_edge
 
 configure_logging()
@@ -25,6 +28,9 @@ app.register_blueprint(business_api)
 app.register_blueprint(business_jobs)
 app.register_blueprint(metrics_api)
 app.register_blueprint(insights_api)
+app.register_blueprint(system_jobs)
+app.register_blueprint(alerts_api)
+app.register_blueprint(alert_jobs)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

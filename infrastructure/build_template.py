@@ -1,7 +1,8 @@
 """Writes infrastructure/merge-template.json: what `chalice package --merge-template` adds to
 the prod stage's CloudFormation (the DynamoDB tables declared in chalicelib/storage/tables.py,
-the metrics Kinesis stream, partial batch responses for the stream consumers, and the metrics
-table's own stream for the insights handler).
+the metrics Kinesis stream, partial batch responses for the stream consumers, the metrics
+table's own stream for the insights handler, and the alerts SNS topic that evaluateAlerts
+publishes to and notifyChannels subscribes to).
 
     .venv/bin/python infrastructure/build_template.py        (rewrites the file)
     AWS_DEFAULT_REGION=... chalice package --stage prod --merge-template infrastructure/merge-template.json out/
@@ -27,6 +28,10 @@ STREAM_CONSUMERS = [
     ("ScoreMetrics", "ScoreMetricsDynamodbEventSource",
      {"Fn::GetAtt": ["TableMetrics", "StreamArn"]}, "TableMetrics"),
 ]
+#: the topic's name is ALERTS_TOPIC's default (chalicelib/alerts/settings.py)
+ALERTS_TOPIC = "mission-control-alerts"
+#: the functions subscribed to it (Chalice names the topic by ARN; the stack creates it)
+TOPIC_SUBSCRIBERS = ("NotifyChannels",)
 
 
 def logical_id(name: str) -> str:
@@ -67,6 +72,11 @@ def template() -> dict:
             properties["Stream"] = stream
         resources[function] = {"DependsOn": [depends_on], "Properties": {"Events": {source: {
             "Properties": properties}}}}
+    resources["AlertsTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
+        "TopicName": ALERTS_TOPIC, "DisplayName": "Mission Control alerts",
+        "KmsMasterKeyId": "alias/aws/sns"}}
+    for function in TOPIC_SUBSCRIBERS:
+        resources[function] = {"DependsOn": ["AlertsTopic"]}
     return {"Resources": resources}
 
 

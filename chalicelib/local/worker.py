@@ -1,8 +1,10 @@
 """The local worker: an honest emulation of the AWS event sources `chalice local` lacks.
 
 It invokes the very handler functions the app registers (``app.handler_map``) with payloads
-of the shape AWS sends: EventBridge "Scheduled Event"s for ``@app.schedule`` and DynamoDB
-Streams records (from the store's change log) for ``@app.on_dynamodb_record``. Stream
+of the shape AWS sends: EventBridge "Scheduled Event"s for ``@app.schedule``, DynamoDB
+Streams records (from the store's change log) for ``@app.on_dynamodb_record``, and SNS
+notifications for ``@app.on_sns_message`` (messages published to the local topic emulation,
+``chalicelib.local.sns``, which also writes the topic's email to the outbox). Stream
 deliveries honour ``batchItemFailures`` as Lambda does with ReportBatchItemFailures: the batch
 is retried from the first failed record, never skipped.
 """
@@ -112,10 +114,11 @@ def local_stream_arn(physical_table: str) -> str:
 
 class LocalWorker:
     def __init__(self, app: Any, store: Store, table_prefix: str, clock: Callable[[], float] = time.time):
-        from chalice.app import DynamoDBEventConfig, ScheduledEventConfig
+        from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SNSEventConfig
         self.app, self.store, self.prefix, self.clock = app, store, table_prefix, clock
         self.jobs: list[ScheduledJob] = []
         self.streams: list[tuple[str, str, Callable, int]] = []  # name, table, handler, batch
+        self.topics: list[tuple[str, str, Callable]] = []  # function name, topic, handler
         for source in app.event_sources:
             if isinstance(source, ScheduledEventConfig):
                 expr = source.schedule_expression
@@ -125,6 +128,9 @@ class LocalWorker:
                 table = source.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
                 self.streams.append((source.name, table.removeprefix(table_prefix),
                                      app.handler_map[source.name], source.batch_size))
+            elif isinstance(source, SNSEventConfig):
+                self.topics.append((source.name, source.topic.rsplit(":", 1)[-1],
+                                    app.handler_map[source.name]))
         self.last_purge = 0.0
 
     # -- schedules --------------------------------------------------------------------------
@@ -182,6 +188,16 @@ class LocalWorker:
                                if_absent=False)
         return delivered
 
+    # -- SNS topics ---------------------------------------------------------------------------
+    def deliver_notifications(self) -> int:
+        """What was published to each local topic, to its email subscribers and to its SNS
+        handler (one message per invocation, as Lambda gets them); returns messages done."""
+        from .sns import LocalTopic
+        done = 0
+        for name, topic, handler in self.topics:
+            done += LocalTopic(self.store, topic).deliver(handler, lambda: LambdaContext(name))
+        return done
+
     # -- housekeeping -----------------------------------------------------------------------
     def purge(self) -> None:
         purge = getattr(self.store, "purge_expired", None)  # DynamoDB expires items itself
@@ -195,6 +211,7 @@ class LocalWorker:
             self.run_due_jobs()
             try:
                 self.deliver_changes()
+                self.deliver_notifications()
                 self.purge()
             except Exception:  # noqa: BLE001 - keep the worker alive through a store hiccup
                 logger.exception("worker tick failed; retrying")

@@ -30,6 +30,10 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("system", purpose="schedule runs, worker checkpoints, health"),
         TableSpec("auth", purpose="API keys (hashes only), their last use, per-key ingest rate "
                                   "counters, the dev issuer's single-use codes"),
+        TableSpec("alerts", purpose="alert rules, open alerts per series, alerts with their "
+                                    "history, silences, evaluation marks, the notification outbox"),
+        TableSpec("notifications", purpose="notification channels (secrets included), the "
+                                           "delivery log, per-channel delivery claims"),
     )
 }
 

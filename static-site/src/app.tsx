@@ -10,6 +10,8 @@ import { Ctx, type AppContext } from "./context";
 import { useRoute } from "./lib/router";
 import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
+import { FiringCount } from "./components/AlertsPanel";
+import { Alerts } from "./pages/Alerts";
 import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Insights } from "./pages/Insights";
@@ -56,6 +58,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
   else if (page.soon) content = <ComingSoon page={page} />;
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
   else if (page.path === "/insights") content = <Insights query={route.query} />;
+  else if (page.path === "/alerts") content = <Alerts query={route.query} />;
   else content = <Overview query={route.query} />;
 
   // The other consoles' code comes after the first page is up, while the user reads it.
@@ -94,6 +97,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
                 <a href={`#${p.path}`} aria-current={p === page ? "page" : undefined}>
                   <span>{p.label}</span>
                   {p.soon && <span class="nav__soon">soon</span>}
+                  {p.path === "/alerts" && <FiringCount />}
                 </a>
               </li>
             ))}

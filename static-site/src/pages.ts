@@ -15,11 +15,7 @@ export const PAGES: readonly PageDef[] = [
   { path: "/", label: "Overview" },
   { path: "/hosts", label: "Hosts" },
   { path: "/insights", label: "Insights" },
-  {
-    path: "/alerts",
-    label: "Alerts",
-    soon: "Alert rules on business and host metrics, what is firing now, and where notifications go.",
-  },
+  { path: "/alerts", label: "Alerts" },
   {
     path: "/incidents",
     label: "Incidents",

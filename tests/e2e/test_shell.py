@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-CONSOLES = ["Alerts", "Incidents", "CI", "Settings"]  # the consoles not built yet
+CONSOLES = ["Incidents", "CI", "Settings"]  # not built yet (Hosts, Insights and Alerts are)
 
 
 def luminance(css_color: str) -> float:

@@ -256,6 +256,23 @@ export class ApiClient {
     return this.readBody<T>(url, res);
   }
 
+  /**
+   * A write with any method (PUT, DELETE, POST): a JSON body in, JSON out, or null for an
+   * answer without a body (204).
+   */
+  async write<T>(method: string, path: string, payload?: unknown, opts: { signal?: AbortSignal } = {}): Promise<T | null> {
+    const url = this.url(path);
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (payload !== undefined) headers["Content-Type"] = "application/json";
+    const init = { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) };
+    const res = await this.send(url, init, opts.signal);
+    if (res.status === 204) {
+      this.markOk();
+      return null;
+    }
+    return this.readBody<T>(url, res);
+  }
+
   /** Forget cached bodies (e.g. after sign-out). */
   clearCache(): void {
     this.cache.clear();

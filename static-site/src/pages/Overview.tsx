@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import { PERIODS, type Period } from "../api/types";
+import { AlertsPanel } from "../components/AlertsPanel";
 import { EmptyState } from "../components/EmptyState";
 import { KpiCard } from "../components/KpiCard";
 import { OpenInsights } from "../components/OpenInsights";
@@ -200,6 +201,8 @@ export function Overview({ query }: { query: URLSearchParams }) {
       </div>
 
       <ProductsTable data={products} locale={locale} stale={productsStale} />
+
+      <AlertsPanel />
     </section>
   );
 }

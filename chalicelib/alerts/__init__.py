@@ -1,0 +1,52 @@
+"""Alerts and notifications (seeds 000, 002): rules evaluated every minute, alert states with
+history, acknowledgements, silences and mute windows, and notifications through a topic to
+Slack, webhooks and email.
+
+The pure parts (rules, state machine, routing, mute windows, messages) import no storage and
+no Chalice; the rest reaches storage through ``AlertsRepository`` and the other features through
+their public read functions (``Sources``).
+"""
+from __future__ import annotations
+
+from .. import config
+from ..storage import default_store
+from .delivery import Deliverer
+from .repository import AlertsRepository
+from .settings import alert_settings
+from .sources import Sources
+from .topic import Topic, open_topic
+
+
+def repository() -> AlertsRepository:
+    return AlertsRepository(default_store(), alert_settings().history_ms)
+
+
+def topic() -> Topic:
+    return open_topic(alert_settings(), default_store())
+
+
+def outbound_allows_private() -> bool:
+    """Loopback and private receivers are allowed in the dev stage only (SSRF)."""
+    return config.settings().stage == "dev"
+
+
+def deliverer(attempts: int | None = None) -> Deliverer:
+    s = alert_settings()
+    return Deliverer(attempts=attempts or s.NOTIFY_ATTEMPTS, backoff_s=s.NOTIFY_BACKOFF_S,
+                     timeout_s=s.NOTIFY_TIMEOUT_S, allow_private=outbound_allows_private())
+
+
+def sources(now: int) -> Sources:
+    """What rules read, through the business, metrics and system features' read functions."""
+    from ..business import repository as business_repository
+    from ..business.queries import kpi_totals
+    from ..metrics import repository as metrics_repository
+    from ..metrics.queries import hosts
+    from ..system.probes import ProbeLog
+    from ..system.settings import health_settings
+    s = config.settings()
+    return Sources(
+        now, s.team_timezone, s.reporting_currency,
+        hosts=lambda at: hosts(metrics_repository(), at, s.team_timezone)["hosts"],
+        kpis=lambda granularity, first, last: kpi_totals(business_repository(), granularity, first, last),
+        probes=lambda: ProbeLog(default_store()).latest([t.name for t in health_settings().probes]))
