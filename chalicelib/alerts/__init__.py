@@ -37,9 +37,11 @@ def deliverer(attempts: int | None = None) -> Deliverer:
 
 
 def sources(now: int) -> Sources:
-    """What rules read, through the business, metrics and system features' read functions."""
+    """What rules read, through the business, metrics, insights and system features' read
+    functions."""
     from ..business import repository as business_repository
     from ..business.queries import kpi_totals
+    from ..insights import insights_since, repository as insights_repository
     from ..metrics import repository as metrics_repository
     from ..metrics.queries import hosts
     from ..system.probes import ProbeLog
@@ -49,4 +51,5 @@ def sources(now: int) -> Sources:
         now, s.team_timezone, s.reporting_currency,
         hosts=lambda at: hosts(metrics_repository(), at, s.team_timezone)["hosts"],
         kpis=lambda granularity, first, last: kpi_totals(business_repository(), granularity, first, last),
-        probes=lambda: ProbeLog(default_store()).latest([t.name for t in health_settings().probes]))
+        probes=lambda: ProbeLog(default_store()).latest([t.name for t in health_settings().probes]),
+        insights=lambda severity, since: insights_since(insights_repository(), severity, since))

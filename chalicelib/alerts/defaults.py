@@ -30,6 +30,8 @@ DEFAULT_RULES: tuple[dict, ...] = (
      "hostKind": "webapp", "metric": "http.response_time_ms", "op": ">", "value": 1000,
      "for": "5m", "recover": 800, "severity": "MEDIUM"},
     {"name": "Dependency down", "kind": "probe", "probe": "*", "for": "2m", "severity": "CRITICAL"},
+    # Seed 002: HIGH and CRITICAL insights are notified.
+    {"name": "High-severity insight", "kind": "insight", "minSeverity": "HIGH", "severity": "HIGH"},
 )
 
 #: stores seen with their defaults in this process

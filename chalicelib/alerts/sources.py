@@ -19,6 +19,8 @@ VOLUME_OF = {"revenue": "orders", "orders": "orders", "aov": "orders", "conversi
              "sessions": "sessions", "dau": "dau"}
 #: a probe result older than this is no data
 PROBE_FRESH_MS = 5 * MINUTE_MS
+#: insights started this long ago are still watched: an alert on one resolves when it closes
+INSIGHT_LOOKBACK_MS = 24 * HOUR_MS
 WEEK_MS = 7 * 24 * HOUR_MS
 
 
@@ -55,9 +57,10 @@ class Sources:
     def __init__(self, now: int, tz: str, currency: str, *,
                  hosts: Callable[[int], list[dict[str, Any]]],
                  kpis: Callable[[str, int, int], dict[str, float]],
-                 probes: Callable[[], list[dict[str, Any]]]):
+                 probes: Callable[[], list[dict[str, Any]]],
+                 insights: Callable[[str, int], list[dict[str, Any]]] = lambda severity, since: []):
         self.now, self.tz, self.currency = now, tz, currency
-        self._hosts, self._kpis, self._probes = hosts, kpis, probes
+        self._hosts, self._kpis, self._probes, self._insights = hosts, kpis, probes, insights
         self._cache: dict[Any, Any] = {}
 
     def _cached(self, key: Any, read: Callable[[], Any]) -> Any:
@@ -74,6 +77,10 @@ class Sources:
     def probes(self) -> list[dict[str, Any]]:
         return self._cached("probes", self._probes)
 
+    def insights(self, min_severity: str) -> list[dict[str, Any]]:
+        since = self.now - INSIGHT_LOOKBACK_MS
+        return self._cached(("insights", min_severity), lambda: self._insights(min_severity, since))
+
     def observe(self, rule: Rule) -> list[Observed]:
         if isinstance(rule, MetricThreshold):
             return self._metric(rule)
@@ -84,7 +91,7 @@ class Sources:
         if isinstance(rule, ProbeRule):
             return self._probe(rule)
         if isinstance(rule, InsightRule):
-            return []  # insights are not stored yet: the insights feature will feed this kind
+            return self._insight(rule)
         return []
 
     def _host_rows(self, host: str, kind: str | None) -> list[dict[str, Any]]:
@@ -119,6 +126,20 @@ class Sources:
             out.append(Observed({"probe": p["name"]}, (0 if p["status"] == "ok" else 1) if fresh else None,
                                 {"error": p.get("error"), "httpStatus": p.get("httpStatus"),
                                  "latencyMs": p.get("latencyMs")}))
+        return out
+
+    def _insight(self, rule: InsightRule) -> list[Observed]:
+        """One series per insight: 1 while it is open, 0 once it closed (the alert resolves)."""
+        out = []
+        for i in self.insights(rule.minSeverity):
+            hosts = i.get("affectedHosts") or ([i["host"]] if i.get("host") else [])
+            if rule.insightType is not None and i["type"] != rule.insightType:
+                continue
+            if rule.host != "*" and rule.host not in hosts:
+                continue
+            labels = {"insight": i["id"], "host": ",".join(hosts) or "-", "metric": i.get("metric") or "-"}
+            out.append(Observed(labels, 1 if i.get("endsAt") is None else 0,
+                                {"message": f"[{i['severity']}] {i['message']}"}))
         return out
 
     def _kpi(self, rule: KpiThreshold | KpiChange) -> Observed:

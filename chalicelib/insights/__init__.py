@@ -20,3 +20,12 @@ def open_insights(repo: InsightsRepository, min_severity: Severity, since_ms: in
     rule kind notifies (HIGH and above by default). Index queries only."""
     from .repository import drop_keys
     return drop_keys(repo.open_since(min_severity, since_ms))
+
+
+def insights_since(repo: InsightsRepository, min_severity: Severity, since_ms: int) -> list[dict]:
+    """Insights of at least ``min_severity`` started at or after ``since_ms``, open or closed
+    (``endsAt``), newest first, pattern members folded into their pattern: what the alerts
+    feature's ``insight`` rule kind watches, so that its alert resolves when the insight closes.
+    Index queries only."""
+    from .repository import drop_keys
+    return drop_keys(repo.started_since(min_severity, since_ms))

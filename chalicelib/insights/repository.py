@@ -130,8 +130,13 @@ class InsightsRepository:
         return items, page.cursor
 
     def open_since(self, min_severity: Severity, since_ms: int) -> list[Item]:
-        """Insights of at least ``min_severity`` started since ``since_ms`` and still open:
-        one index query per severity (at most four), never a scan."""
+        """Insights of at least ``min_severity`` started since ``since_ms`` and still open."""
+        return [i for i in self.started_since(min_severity, since_ms) if i.get("endsAt") is None]
+
+    def started_since(self, min_severity: Severity, since_ms: int) -> list[Item]:
+        """Insights of at least ``min_severity`` started since ``since_ms``, open or closed,
+        newest first, pattern members folded into their pattern: one index query per severity
+        (at most four), never a scan."""
         found: list[Item] = []
         for severity in SEVERITIES:
             if not at_least(severity, min_severity):
@@ -140,7 +145,7 @@ class InsightsRepository:
             while True:
                 page = self.store.query(TABLE, f"sev#{severity}", sk_min=f"{since_ms:013d}", limit=200,
                                         cursor=cursor, index="gsi1")
-                found += [i for i in page.items if i.get("endsAt") is None]
+                found += page.items
                 cursor = page.cursor
                 if cursor is None:
                     break
