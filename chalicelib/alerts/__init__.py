@@ -8,6 +8,8 @@ their public read functions (``Sources``).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from .. import config
 from ..storage import default_store
 from .delivery import Deliverer
@@ -34,6 +36,20 @@ def deliverer(attempts: int | None = None) -> Deliverer:
     s = alert_settings()
     return Deliverer(attempts=attempts or s.NOTIFY_ATTEMPTS, backoff_s=s.NOTIFY_BACKOFF_S,
                      timeout_s=s.NOTIFY_TIMEOUT_S, allow_private=outbound_allows_private())
+
+
+def metric_limits() -> Callable[[str, str], float | None]:
+    """``(host, metric) -> threshold or None`` from the enabled metric rules, read once: what
+    the insights feature's forecasts aim at besides a bounded resource's 100 %."""
+    import time
+
+    from .defaults import install_default_rules
+    from .evaluation import stored_rules
+    from .rules import threshold_for
+    repo = repository()
+    install_default_rules(repo, int(time.time() * 1000))  # a look at the rules, like any other
+    rules = [rule for _id, rule in stored_rules(repo)]
+    return lambda host, metric: threshold_for(rules, host, metric)
 
 
 def sources(now: int) -> Sources:

@@ -5,11 +5,12 @@ series has no data this time (a host that stopped sending, a KPI window below ``
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .models import Absence, InsightRule, KpiChange, KpiThreshold, MetricThreshold, ProbeRule, Rule
 from .state_machine import Reading
@@ -23,6 +24,19 @@ class Observed:
     value: float | None
     #: what a message may say besides the value (the compared value, the window, the volume)
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def threshold_for(rules: Iterable[Rule], host: str, metric: str) -> float | None:
+    """The threshold that the most specific enabled metric rule watching ``metric`` on ``host``
+    sets (a named host before ``*``, a named metric before a pattern); None when no rule
+    does. What an insights forecast of that series aims at ("CPU hot in 2-3 h")."""
+    matching = [r for r in rules if isinstance(r, MetricThreshold) and r.enabled
+                and r.host in ("*", host)
+                and (r.metric == metric or ("*" in r.metric and fnmatch.fnmatchcase(metric, r.metric)))]
+    if not matching:
+        return None
+    best = min(matching, key=lambda r: (r.host == "*", r.metric != metric))
+    return float(best.value)
 
 
 def threshold_of(rule: Rule) -> tuple[str, float, float] | None:

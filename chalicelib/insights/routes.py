@@ -37,12 +37,13 @@ def post_feedback(insight_id):
 @insights_api.on_dynamodb_record(stream_arn=insights_settings().metrics_stream_arn, name="scoreMetrics",
                                  batch_size=100, starting_position="LATEST")
 def score_metrics(event):
+    from ..alerts import metric_limits  # the alerts feature's public read (imported late: it reads us)
     repo = repository()
     records = [StreamRecord(r.sequence_number, r.event_name, r.table_name, r.keys or {}, r.new_image)
                for r in event]
     return consume_records(records, settings().table_prefix + "metrics", repo,
                            lambda reason, raw, ref: set_aside(repo.store, "insights-stream", reason, raw, ref),
-                           insights_settings())
+                           insights_settings(), limit_of=metric_limits())
 
 
 @insights_api.schedule(Rate(5, unit=Rate.MINUTES), name="scoreBusiness")

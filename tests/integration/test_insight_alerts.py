@@ -56,3 +56,15 @@ def test_an_open_high_insight_fires_the_default_rule_and_its_close_resolves_it(a
     assert closed["endsAt"] is not None
     evaluate(api, minute + 60_000)
     assert [a["state"] for a in insight_alerts(api)] == ["resolved"]
+
+
+def test_a_metric_climbing_toward_a_rules_threshold_gets_a_forecast_to_it(api, worker):
+    """CPU has no natural bound, but the default "CPU hot" rule sets one: 90 %."""
+    minute = minute_now()
+    start = minute - 3 * 3_600_000
+    send_cpu(api, "web-1", start, [round(30.0 + 0.02 * i + (i % 5) * 0.05, 3) for i in range(1080)])
+    while worker.deliver_changes():
+        pass
+    found = json.loads(api.http.get("/api/insights?type=prediction").body)["insights"]
+    assert [i["forecast"]["limit"] for i in found] == [90.0]
+    assert found[0]["metric"] == "cpu.percent" and found[0]["endsAt"] is None

@@ -46,3 +46,19 @@ def test_rules_of_one_minimum_severity_share_one_read():
     s.observe(rule(host="web-1"))
     s.observe(rule(minSeverity="CRITICAL"))
     assert [c[0] for c in calls] == ["HIGH", "CRITICAL"]
+
+
+def test_a_forecast_aims_at_the_most_specific_enabled_metric_rule():
+    from chalicelib.alerts.rules import threshold_for
+    rules = [parse_rule({"name": "any cpu", "kind": "threshold", "source": "metric", "host": "*",
+                         "metric": "cpu.percent", "op": ">", "value": 90, "severity": "HIGH"}),
+             parse_rule({"name": "web-1 cpu", "kind": "threshold", "source": "metric", "host": "web-1",
+                         "metric": "cpu.*", "op": ">", "value": 75, "severity": "HIGH"}),
+             parse_rule({"name": "off", "kind": "threshold", "source": "metric", "host": "db-1",
+                         "metric": "cpu.percent", "op": ">", "value": 50, "severity": "HIGH",
+                         "enabled": False}),
+             parse_rule({"name": "silent", "kind": "absence", "host": "*", "intervals": 3,
+                         "severity": "LOW"})]
+    assert threshold_for(rules, "web-1", "cpu.percent") == 75  # a named host wins
+    assert threshold_for(rules, "db-1", "cpu.percent") == 90  # a disabled rule sets nothing
+    assert threshold_for(rules, "db-1", "mem.used_percent") is None
