@@ -67,7 +67,10 @@ class SeriesTracker:
         self.detector = Detector.from_state(state["d"]) if "d" in state else Detector()
         self.recent: list[list[float]] = [list(p) for p in state.get("r", [])]
         self.open: dict[str, Any] | None = state.get("o")
-        self.limit = limit if limit is not None else bounded_limit(metric)
+        # A bounded resource is forecast to full ("disk /var full in 6-9 h"), whatever rule
+        # watches it; any other metric to its rule's threshold, if one has a rule.
+        bound = bounded_limit(metric)
+        self.limit = bound if bound is not None else limit
         self.horizon_ms = horizon_ms
         self.trend = (Trend.from_state(state["f"], horizon_ms=horizon_ms) if "f" in state
                       else Trend(horizon_ms=horizon_ms)) if self.limit is not None else None
