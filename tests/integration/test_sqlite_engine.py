@@ -23,3 +23,70 @@ def test_many_openers_of_a_new_file_at_once_all_succeed(tmp_path):
             t.join()
         assert errors == []
         assert len(SqliteStore(path).query("events", "p0").items) == 1
+
+
+# -- connections: bounded by the work in flight, never by the threads that came and went -------
+
+def _use_from_threads(store, count: int, first: int = 0) -> None:
+    def work(n):
+        store.put("events", {"pk": f"t{n}", "sk": "e"})
+        store.query("events", f"t{n}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(first, first + count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def test_open_handles_stay_bounded_however_many_threads_come_and_go(tmp_path):
+    from open_files import open_files
+    from chalicelib.storage.sqlite_engine import POOL_SIZE
+    store = SqliteStore(str(tmp_path / "store.db"))
+    # Threads that end without releasing anything, as a thread-per-connection server's do.
+    _use_from_threads(store, 100)
+    after_first = open_files("self", str(tmp_path / "store.db"))
+    for round_ in range(1, 4):
+        _use_from_threads(store, 100, first=round_ * 100)
+    after_more = open_files("self", str(tmp_path / "store.db"))
+    # A connection holds the file, its WAL and the shared-memory index.
+    assert len(after_more) <= 3 * POOL_SIZE
+    assert len(after_more) <= len(after_first)
+    store.close()
+    assert open_files("self", str(tmp_path / "store.db")) == []
+
+
+def test_a_released_connection_serves_the_next_thread(tmp_path):
+    from open_files import open_files
+    store = SqliteStore(str(tmp_path / "store.db"))
+    for n in range(50):  # one after the other, each releasing as a server does after a request
+        worker = threading.Thread(target=lambda: (store.get("events", "a", "b"), store.release()))
+        worker.start()
+        worker.join()
+    assert len(open_files("self", str(tmp_path / "store.db"))) <= 3
+
+
+def test_a_thread_finds_a_connection_even_when_every_pooled_one_is_held(tmp_path, monkeypatch):
+    from chalicelib.storage import sqlite_engine
+    monkeypatch.setattr(sqlite_engine, "POOL_WAIT_S", 0.2)
+    store = SqliteStore(str(tmp_path / "store.db"))
+    holding, go_on = threading.Barrier(sqlite_engine.POOL_SIZE + 1), threading.Event()
+
+    def hold():
+        store.get("events", "a", "b")  # takes a connection and keeps it until released
+        holding.wait()
+        go_on.wait(timeout=30)
+        store.release()
+
+    holders = [threading.Thread(target=hold) for _ in range(sqlite_engine.POOL_SIZE)]
+    for t in holders:
+        t.start()
+    holding.wait()
+    # Every pooled connection is held (say, by requests waiting on this very process): after
+    # the bounded wait an extra connection serves, instead of a deadlock.
+    store.put("events", {"pk": "extra", "sk": "e"})
+    store.release()
+    go_on.set()
+    for t in holders:
+        t.join()
+    assert store.get("events", "extra", "e") == {"pk": "extra", "sk": "e"}
