@@ -9,6 +9,8 @@ change.
 Connections come from a small pool: a thread holds one while it works and gives it back when
 it calls ``release()`` (the local server does after every request) or when it ends, so the
 number of open handles follows the work in flight, never the number of clients or threads.
+The file uses incremental auto-vacuum: the change log, trimmed once the local worker has
+delivered it, gives its pages back to the file system (``compact``).
 """
 from __future__ import annotations
 
@@ -77,6 +79,8 @@ POOL_SIZE = 8
 #: back): a bound, so that a thread holding one while it waits on another request of this very
 #: process (a JWKS fetch from the dev issuer) can never deadlock
 POOL_WAIT_S = 2.0
+#: ``PRAGMA auto_vacuum``'s value for INCREMENTAL
+_AUTO_VACUUM_INCREMENTAL = 2
 
 
 class _ConnectionPool:
@@ -182,6 +186,11 @@ class SqliteStore:
         # check_same_thread=False: a connection passes between threads through the pool,
         # never used by two at once.
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        # Before anything writes the file's header (the switch to WAL does): only a new file
+        # takes an auto_vacuum mode at once, an older one keeps its own until
+        # ``compact(convert=True)``. INCREMENTAL lets ``compact`` give the pages of trimmed
+        # change-log entries back to the file system.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         _enable_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
@@ -448,3 +457,45 @@ class SqliteStore:
             conn.execute("DELETE FROM changes WHERE at_ms < ?",
                          ((now - change_retention_s) * 1000,))
         return deleted
+
+    def forget_changes(self, table: str, read_by: Sequence[str | None], keep_s: float) -> int:
+        """Delete the table's change-log entries that every reader has read and that were
+        written at least ``keep_s`` seconds ago; returns how many. ``read_by`` holds each reader's cursor (its
+        checkpoint): a reader that has read nothing yet (None) keeps the whole log, and no
+        readers at all means nobody will read it. Nothing a reader has still to read is ever
+        deleted, so the stream keeps its order and completeness."""
+        self._table(table)
+        if any(cursor is None for cursor in read_by):
+            return 0
+        written_by_ms = int((time.time() - keep_s) * 1000)
+        with self._write() as conn:
+            if read_by:
+                return conn.execute(
+                    "DELETE FROM changes WHERE tbl=? AND seq<=? AND at_ms<=?",
+                    (table, min(int(cursor) for cursor in read_by), written_by_ms)).rowcount
+            return conn.execute("DELETE FROM changes WHERE tbl=? AND at_ms<=?",
+                                (table, written_by_ms)).rowcount
+
+    def compact(self, convert: bool = False) -> int:
+        """Give the file's free pages (left by deleted change-log entries and expired items)
+        back to the file system; returns the bytes given back. With ``convert``, a file made
+        before incremental auto-vacuum was on is converted first, by one full VACUUM: it
+        rewrites the whole file, so do it while no other process uses the store."""
+        conn = self._conn()
+        before = self._file_bytes(conn)
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _AUTO_VACUUM_INCREMENTAL:
+            if not convert:
+                return 0
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            conn.execute("VACUUM")
+        else:
+            # executescript steps the pragma to its end; execute() would free a single page.
+            conn.executescript("PRAGMA incremental_vacuum")
+        # The file itself shrinks when the WAL is copied back into it; PASSIVE never waits.
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return before - self._file_bytes(conn)
+
+    @staticmethod
+    def _file_bytes(conn: sqlite3.Connection) -> int:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        return pages * conn.execute("PRAGMA page_size").fetchone()[0]
