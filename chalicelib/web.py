@@ -87,29 +87,40 @@ def http_edge(app: Any, edge_settings: Callable[[], Any]) -> Callable:
     def edge(request: Request, get_response: Callable) -> Response:
         config = edge_settings()
         origin = request.headers.get("origin")
-        allowed = origin if origin and origin in config.cors_origins else None
         if request.method == "OPTIONS":
-            response = _preflight(app, request, allowed)
+            response = _preflight(app, request, _allowed_origin(origin, config))
         else:
             response = get_response(request)
-        headers = response.headers
-        if allowed:
-            headers["Access-Control-Allow-Origin"] = allowed
-            headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS)
-        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Origin") if v)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers["X-Frame-Options"] = "DENY"
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.status_code != 304 and not _header(headers, "content-security-policy"):
-            # (Not on 304: its headers would replace the cached page's own policy.)
-            content_type = _header(headers, "content-type") or ""
-            headers["Content-Security-Policy"] = (
-                html_content_security_policy(_text(response.body), connect=_connect_origins(config.issuer))
-                if content_type.startswith("text/html") else API_CONTENT_SECURITY_POLICY)
-        if config.stage == "prod":
-            headers["Strict-Transport-Security"] = HSTS
-        return response
+        return edge_headers(response, origin, config)
     return edge
+
+
+def _allowed_origin(origin: str | None, config: Any) -> str | None:
+    return origin if origin and origin in config.cors_origins else None
+
+
+def edge_headers(response: Response, origin: str | None, config: Any) -> Response:
+    """Put CORS (when ``origin``, the request's Origin header, is a configured one) and the
+    security headers on ``response``; ``config`` as for ``http_edge``. Also for answers given
+    outside the app (the local server's 404 for a path no route serves)."""
+    headers = response.headers
+    allowed = _allowed_origin(origin, config)
+    if allowed:
+        headers["Access-Control-Allow-Origin"] = allowed
+        headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS)
+    headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Origin") if v)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.status_code != 304 and not _header(headers, "content-security-policy"):
+        # (Not on 304: its headers would replace the cached page's own policy.)
+        content_type = _header(headers, "content-type") or ""
+        headers["Content-Security-Policy"] = (
+            html_content_security_policy(_text(response.body), connect=_connect_origins(config.issuer))
+            if content_type.startswith("text/html") else API_CONTENT_SECURITY_POLICY)
+    if config.stage == "prod":
+        headers["Strict-Transport-Security"] = HSTS
+    return response
 
 
 def _preflight(app: Any, request: Request, allowed_origin: str | None) -> Response:
