@@ -102,6 +102,24 @@ def test_a_kept_open_connection_answers_as_fast_as_a_fresh_one(served):
     assert statistics.median(kept) <= 3 * statistics.median(fresh), (kept, fresh)
 
 
+def test_a_client_that_asks_to_continue_gets_its_answer_before_sending_the_body(served):
+    """curl sends ``Expect: 100-continue`` with bodies over 1 KB and holds the body back until
+    the server says so (or a second passes): that answer must not wait in a buffer."""
+    body = json.dumps([{"eventId": f"e{n}", "sessionId": "s", "page": "/p" * 40,
+                        "timestamp": int(time.time() * 1000)} for n in range(20)]).encode()
+    head = (f"POST /api/ingest/pageview HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"x-api-key: {served.api_key()}\r\nContent-Length: {len(body)}\r\n"
+            f"Expect: 100-continue\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(head)
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue")  # before the body is sent
+        sock.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200")
+
+
 # -- paths no route serves ------------------------------------------------------------------------
 
 SECURITY_HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
