@@ -84,6 +84,8 @@ POOL_SIZE = 8
 #: back): a bound, so that a thread holding one while it waits on another request of this very
 #: process (a JWKS fetch from the dev issuer) can never deadlock
 POOL_WAIT_S = 2.0
+#: what the WAL file is cut back to after a checkpoint (SQLite checkpoints at ~4 MB by default)
+WAL_KEPT_BYTES = 4 * 1024 * 1024
 #: ``PRAGMA auto_vacuum``'s value for INCREMENTAL
 _AUTO_VACUUM_INCREMENTAL = 2
 
@@ -199,6 +201,9 @@ class SqliteStore:
         _enable_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
+        # The WAL file keeps the largest size it ever reached (one big trim of the change log
+        # took it to 20 MB); after a checkpoint, cut it back to this.
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         return conn
 
     def _conn(self) -> sqlite3.Connection:
