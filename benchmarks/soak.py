@@ -484,6 +484,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             for kind, scope in (("purchase", "ingest:business"), ("pageview", "ingest:business"),
                                 ("sample", "ingest:metrics"))}
     server = product.server_pid()
+    # The worker trims the change log the demo load left once it is a minute old: measure the
+    # store after that, or the soak's own growth would look smaller by those pages.
+    time.sleep(args.settle_seconds)
     ledger, recorder = Ledger(), Recorder()
     run_id = f"soak{int(time.time())}"
     before = business_totals(product, token)
@@ -658,6 +661,8 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=20, help="dashboard tabs polling every 5 s")
     parser.add_argument("--idle-seconds", type=float, default=30.0,
                         help="how long to watch the server after the traffic stops")
+    parser.add_argument("--settle-seconds", type=float, default=75.0,
+                        help="how long the started product runs alone before the store is measured")
     parser.add_argument("--no-demo", dest="demo", action="store_false",
                         help="skip `missionctl demo load` (make run loads 45 days first)")
     parser.add_argument("--project-dir", default=str(ROOT), help="the checkout to run (default: this one)")
