@@ -48,7 +48,7 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float =
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"chalice local exited with code {proc.returncode}; see its output above")
+            raise RuntimeError(f"the local server exited with code {proc.returncode}; see its output above")
         try:
             with urllib.request.urlopen(f"{base_url}/api/health", timeout=2) as reply:
                 if reply.status == 200:
@@ -56,7 +56,7 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float =
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"chalice local did not answer on {base_url} within {timeout_s:.0f} s")
+    raise RuntimeError(f"the local server did not answer on {base_url} within {timeout_s:.0f} s")
 
 
 class LiveTraffic:

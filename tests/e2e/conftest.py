@@ -137,7 +137,7 @@ class Product:
              "--port", str(self.port), "--no-live", *([] if self.agent else ["--no-agent"]),
              *(["--verbose"] if self.verbose else [])],
             cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True,  # its own process group: chalice local goes down with it
+            start_new_session=True,  # its own process group: the server goes down with it
         )
         proc = self.proc
         marker = f"listening on {self.base_url}"
