@@ -84,6 +84,9 @@ POOL_SIZE = 8
 #: back): a bound, so that a thread holding one while it waits on another request of this very
 #: process (a JWKS fetch from the dev issuer) can never deadlock
 POOL_WAIT_S = 2.0
+#: each connection's page cache (SQLite's default is 2,000 KiB): the file's hot pages are in the
+#: operating system's cache anyway
+PAGE_CACHE_KIB = 1024
 #: what the WAL file is cut back to after a checkpoint (SQLite checkpoints at ~4 MB by default)
 WAL_KEPT_BYTES = 4 * 1024 * 1024
 #: ``PRAGMA auto_vacuum``'s value for INCREMENTAL
@@ -204,6 +207,7 @@ class SqliteStore:
         # The WAL file keeps the largest size it ever reached (one big trim of the change log
         # took it to 20 MB); after a checkpoint, cut it back to this.
         conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
+        conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         return conn
 
     def _conn(self) -> sqlite3.Connection:
