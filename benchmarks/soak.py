@@ -624,15 +624,20 @@ def report(result: dict[str, Any], warmup_s: float) -> str:
     raw = sum(result["raw_json_bytes"].values())
     grown_running = sum(traffic[-1]["disk"].values()) - sum(result["disk_before"].values())
     grown_stopped = sum(result["disk_after_stop"].values()) - sum(result["disk_before"].values())
-    lines.append(f"disk: {sum(result['disk_before'].values()) / mb:.1f} MB before, +{grown_running / mb:.1f} MB "
-                 f"at the end of traffic (with WAL), +{grown_stopped / mb:.1f} MB once stopped, for "
-                 f"{records:,} records ({raw / mb:.1f} MB of their own compact JSON)")
+    # Pages in use, not the file's size: free pages (a trimmed change log's) are reused by
+    # new rows before the file grows, which would hide the soak's own growth.
+    in_use_before, in_use = sum(result["store_before"]["btrees"].values()), sum(result["store"]["btrees"].values())
+    grown = in_use - in_use_before
+    lines.append(f"disk: file {sum(result['disk_before'].values()) / mb:.1f} MB before, {grown_running / mb:+.1f} MB "
+                 f"at the end of traffic (with WAL), {grown_stopped / mb:+.1f} MB once stopped; pages in use "
+                 f"{in_use_before / mb:.1f} MB before, {grown / mb:+.1f} MB, for {records:,} records "
+                 f"({raw / mb:.1f} MB of their own compact JSON)")
     if records:
-        lines.append(f"  per record: {grown_stopped / records:.0f} B on disk against {raw / records:.0f} B "
-                     f"of JSON: {grown_stopped / raw:.2f}x")
+        lines.append(f"  per record: {grown / records:.0f} B in use against {raw / records:.0f} B of JSON: "
+                     f"{grown / raw:.2f}x")
         events = result["records"].get("purchase", 0) + result["records"].get("pageview", 0)
         events_json = result["raw_json_bytes"].get("purchase", 0) + result["raw_json_bytes"].get("pageview", 0)
-        shares = disk_per_kind(result["store_before"], result["store"], grown_stopped)
+        shares = disk_per_kind(result["store_before"], result["store"], grown)
         samples, samples_json = result["records"].get("sample", 0), result["raw_json_bytes"].get("sample", 0)
         if events and samples:
             lines.append(f"  by kind (shared out by stored bytes, an estimate): per event "
