@@ -47,10 +47,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' way of counting a process's open files
+from open_files import open_files  # noqa: E402
+
 BATCH = 10
 REFRESH_S = 5.0  # the SPA's REFRESH_MS
 SAMPLE_EVERY_S = 10.0
 PRODUCTS = [(f"soak-p{n}", f"Soak plan {n}") for n in range(5)]
+#: `missionctl` of the checkout it runs in (the installed script would import this one's code)
+MISSIONCTL = [sys.executable, "-c", "import sys; from chalicelib.cli import main; sys.exit(main())"]
 OVERVIEW_READS = ["/api/kpis?period=24h", "/api/revenue?weeks=1", "/api/users",
                   "/api/products?window=24h&limit=5"]
 
@@ -77,10 +82,8 @@ class Product:
         return {**os.environ, "STORE": f"sqlite:{self.database}", "PYTHONUNBUFFERED": "1"}
 
     def missionctl(self, *args: str) -> str:
-        # `missionctl` of that checkout (the installed script would import this one's code).
-        done = subprocess.run(
-            [sys.executable, "-c", "import sys; from chalicelib.cli import main; sys.exit(main())",
-             *args], cwd=self.project_dir, env=self.env(), capture_output=True, text=True, timeout=600)
+        done = subprocess.run([*MISSIONCTL, *args], cwd=self.project_dir, env=self.env(),
+                              capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"missionctl {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout.strip()
@@ -88,8 +91,7 @@ class Product:
     def start(self, timeout_s: float = 120) -> None:
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from chalicelib.cli import main; sys.exit(main())",
-             "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-live"],
+            [*MISSIONCTL, "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-live"],
             cwd=self.project_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own process group: Ctrl-C reaches all of it
         deadline = time.monotonic() + timeout_s
@@ -137,15 +139,8 @@ def process_figures(pid: int, database: Path) -> dict[str, float]:
     status = Path(f"/proc/{pid}/status").read_text()
     rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
     threads = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
-    fds, on_store = 0, 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        fds += 1
-        on_store += target.startswith(str(database))
-    return {"rss_mb": rss_kb / 1024, "fds": fds, "store_fds": on_store, "threads": threads}
+    return {"rss_mb": rss_kb / 1024, "fds": len(open_files(pid, "")),
+            "store_fds": len(open_files(pid, str(database))), "threads": threads}
 
 
 # -- recording ------------------------------------------------------------------------------------
