@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -89,11 +90,11 @@ class Product:
         return done.stdout.strip()
 
     def start(self, timeout_s: float = 120) -> None:
-        log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [*MISSIONCTL, "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-live"],
-            cwd=self.project_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)  # its own process group: Ctrl-C reaches all of it
+        with open(self.log_path, "w") as log:  # the product writes to its own copy
+            self.proc = subprocess.Popen(
+                [*MISSIONCTL, "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-live"],
+                cwd=self.project_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)  # its own process group: Ctrl-C reaches all of it
         deadline = time.monotonic() + timeout_s
         while "listening on" not in self.log_path.read_text():
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -407,11 +408,11 @@ def exactness(product: Product, token: str, ledger: Ledger, before: dict, after:
             continue
         first, last = samples[0][0], samples[-1][0]
         raw = read_json(product, f"/api/metrics?host={host}&metric=cpu.percent&from={first}"
-                                 f"&to={last}&step=10000", token)["series"][0]
+                                 f"&to={last + 1}&step=10000", token)["series"][0]
         found = {t: v for t, v in zip(raw["t"], raw["avg"]) if v is not None}
         points_ok += found == dict(samples)
         minute = read_json(product, f"/api/metrics?host={host}&metric=cpu.percent"
-                                    f"&from={first - first % 60_000}&to={last}&step=60000", token)["series"][0]
+                                    f"&from={first - first % 60_000}&to={last + 1}&step=60000", token)["series"][0]
         expected: dict[int, list[float]] = {}
         for ts, value in samples:
             expected.setdefault(ts - ts % 60_000, []).append(value)
@@ -468,12 +469,22 @@ def disk_per_kind(before: dict[str, Any], after: dict[str, Any], grown: int) -> 
 # -- the soak ------------------------------------------------------------------------------------
 
 def soak(args: argparse.Namespace) -> dict[str, Any]:
-    from chalicelib.cli import progress_bar
     data_dir = Path(tempfile.mkdtemp(prefix="soak-"))
     product = Product(Path(args.project_dir).resolve(), data_dir)
-    if args.demo:
-        product.missionctl("demo", "load", "--if-empty")
-    product.start()
+    try:
+        if args.demo:
+            product.missionctl("demo", "load", "--if-empty")
+        product.start()
+        return drive(product, args)
+    finally:  # whatever happened, nothing is left running or lying about
+        if product.proc is not None and product.proc.poll() is None:
+            product.interrupt()
+        if not args.keep_data:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def drive(product: Product, args: argparse.Namespace) -> dict[str, Any]:
+    from chalicelib.cli import progress_bar
     token = product.missionctl("token", "--role", "viewer", "--minutes", str(int(args.minutes) + 60))
     keys = {kind: product.missionctl("apikey", "create", "--scope", scope, "--name", f"soak {kind}")
             for kind, scope in (("purchase", "ingest:business"), ("pageview", "ingest:business"),
@@ -545,6 +556,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     sample()
     exit_code = product.interrupt()
     disk_after_stop = product.disk_bytes()
+    store_after = store_breakdown(product.database)
+    output = product.printed_lines()
     statuses: dict[int, int] = {}
     for _at, _route, _ms, status in recorder.calls:
         statuses[status] = statuses.get(status, 0) + 1
@@ -562,10 +575,10 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "timeline": timeline,
         "disk_before": disk_before, "disk_after_stop": disk_after_stop,
         "raw_json_bytes": ledger.raw_json_bytes, "records": ledger.expected,
-        "store_before": store_before, "store": store_breakdown(product.database),
+        "store_before": store_before, "store": store_after,
         "printed_lines_during_traffic": lines_during_traffic,
-        "product_output_tail": product.printed_lines()[-15:], "exit_code": exit_code,
-        "data_dir": str(data_dir),
+        "product_output_tail": output[-15:], "exit_code": exit_code,
+        "data_dir": str(product.data_dir) if args.keep_data else None,
     }
 
 
@@ -667,6 +680,8 @@ def main() -> int:
                         help="skip `missionctl demo load` (make run loads 45 days first)")
     parser.add_argument("--project-dir", default=str(ROOT), help="the checkout to run (default: this one)")
     parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep the temporary store and the product's output (deleted by default)")
     args = parser.parse_args()
     result = soak(args)
     warmup_s = min(120.0, args.minutes * 60 / 3)
