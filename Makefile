@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# make run VERBOSE=1: the server logs a line per request
+VERBOSE ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SPA_SOURCES := $(shell find static-site/src static-site/public static-site/index.html static-site/vite.config.ts static-site/tsconfig.json -type f 2>/dev/null)
 
@@ -15,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 ## make run: set everything up, load demo data (once) and start the product on :$(PORT)
 run: setup spa
 	$(BIN)/missionctl demo load --if-empty
-	$(BIN)/missionctl run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/missionctl run --host 127.0.0.1 --port $(PORT) $(if $(VERBOSE),--verbose)
 
 ## make test: install what the tests need and run the whole suite
 test: setup spa browser dynamodb-local

@@ -1,8 +1,9 @@
-"""The local runtime behind `make run`: `chalice local` serving the API (and the SPA), the
-local worker emulating AWS's event sources, and live demo traffic sent through the public API
-like any client's. Ctrl-C (or SIGTERM) stops all of it cleanly.
+"""The local runtime behind `make run`: the local server (``server.py``: the app as
+`chalice local` serves it) with the API and the SPA, the local worker emulating AWS's event
+sources, and live demo traffic sent through the public API like any client's. Ctrl-C (or
+SIGTERM) stops all of it cleanly.
 
-    python -m chalicelib.local.runner --host 127.0.0.1 --port 8000 [--no-live]
+    python -m chalicelib.local.runner --host 127.0.0.1 --port 8000 [--no-live] [--verbose]
 """
 from __future__ import annotations
 
@@ -26,11 +27,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 logger = logging.getLogger("mission_control.runner")
 
 
-def _chalice_command() -> list[str]:
-    script = Path(sys.executable).with_name("chalice")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from chalice.cli import main; main()"]
+def server_command(host: str, port: int, verbose: bool = False) -> list[str]:
+    """The local server, in a process of its own (its own interpreter lock, its own memory)."""
+    return [sys.executable, "-m", "chalicelib.local.server", "--host", host, "--port", str(port),
+            "--stage", "dev", *(["--verbose"] if verbose else [])]
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -49,7 +49,7 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float =
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"chalice local exited with code {proc.returncode}; see its output above")
+            raise RuntimeError(f"the local server exited with code {proc.returncode}; see its output above")
         try:
             with urllib.request.urlopen(f"{base_url}/api/health", timeout=2) as reply:
                 if reply.status == 200:
@@ -57,7 +57,7 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen, timeout_s: float =
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"chalice local did not answer on {base_url} within {timeout_s:.0f} s")
+    raise RuntimeError(f"the local server did not answer on {base_url} within {timeout_s:.0f} s")
 
 
 #: live traffic starts amid visits begun this long before (only their events from now on are sent)
@@ -192,7 +192,8 @@ def stop_process(proc: subprocess.Popen | None, timeout_s: float = 10) -> None:
         proc.wait()
 
 
-def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> int:
+def run_local(host: str, port: int, live: bool = True, agent: bool = True,
+              verbose: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("STORE", "sqlite:" + str(PROJECT_DIR / ".data" / "mission-control.db"))
     spa = PROJECT_DIR / "static-site" / "dist"
@@ -214,15 +215,14 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True) -> in
     issuer = configure_sign_in(base_url)
     from ..auth import ensure_local_api_key
     ingest_key = ensure_local_api_key("ingest:business")
-    server = subprocess.Popen([*_chalice_command(), "local", "--host", host, "--port", str(port),
-                               "--stage", "dev", "--no-autoreload"], cwd=PROJECT_DIR,
-                              env=os.environ.copy())
     stop = threading.Event()
 
     def on_signal(signum, _frame):
         stop.set()
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    server = subprocess.Popen(server_command(host, port, verbose), cwd=PROJECT_DIR,
+                              env=os.environ.copy())
 
     threads: list[threading.Thread] = []
     agent_proc = None
@@ -271,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
     parser.add_argument("--no-agent", action="store_true", help="no collector agent for this machine")
+    parser.add_argument("--verbose", action="store_true", help="the server logs a line per request")
     args = parser.parse_args(argv)
-    return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent)
+    return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent,
+                     verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,20 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ..storage import Store
+from ..storage.tables import TABLES
 
 logger = logging.getLogger("mission_control.worker")
 
 ACCOUNT, REGION = "000000000000", "local"
+
+#: delivered change-log entries are kept this long before they are deleted: a short margin
+#: for whoever looks at the log by hand; DynamoDB Streams keep 24 h, but locally nothing reads
+#: an entry again once every consumer's checkpoint is past it
+DELIVERED_CHANGES_KEPT_S = 60
+#: how often delivered entries are deleted (a few indexed deletes), and how often expired items
+#: are purged and the file's free pages given back to the file system
+TRIM_EVERY_S = 10
+PURGE_EVERY_S = 600
 
 
 @dataclass
@@ -132,6 +142,7 @@ class LocalWorker:
                 self.topics.append((source.name, source.topic.rsplit(":", 1)[-1],
                                     app.handler_map[source.name]))
         self.last_purge = 0.0
+        self.last_trim = 0.0
 
     # -- schedules --------------------------------------------------------------------------
     def start_schedules(self) -> None:
@@ -199,11 +210,33 @@ class LocalWorker:
         return done
 
     # -- housekeeping -----------------------------------------------------------------------
-    def purge(self) -> None:
-        purge = getattr(self.store, "purge_expired", None)  # DynamoDB expires items itself
-        if purge is not None and self.clock() - self.last_purge > 600:
-            self.last_purge = self.clock()
+    def trim_delivered_changes(self) -> int:
+        """Delete the change-log entries every consumer of their table has received (a table
+        nobody consumes: every entry), once older than ``DELIVERED_CHANGES_KEPT_S``; returns
+        how many. DynamoDB trims its streams itself."""
+        forget = getattr(self.store, "forget_changes", None)
+        if forget is None:
+            return 0
+        trimmed = 0
+        for table in sorted(name for name, spec in TABLES.items() if spec.stream):
+            checkpoints = [self._checkpoint(name) for name, consumed, _h, _b in self.streams
+                           if consumed == table]
+            trimmed += forget(table, checkpoints, DELIVERED_CHANGES_KEPT_S)
+        return trimmed
+
+    def housekeeping(self) -> None:
+        now = self.clock()
+        if now - self.last_trim >= TRIM_EVERY_S:
+            self.last_trim = now
+            self.trim_delivered_changes()
+        # DynamoDB expires items and manages its space itself: these are SQLite's.
+        purge = getattr(self.store, "purge_expired", None)
+        compact = getattr(self.store, "compact", None)
+        if purge is not None and now - self.last_purge >= PURGE_EVERY_S:
+            self.last_purge = now
             purge()
+            if compact is not None:
+                compact()
 
     def run(self, stop: threading.Event, tick_s: float = 1.0) -> None:
         self.start_schedules()
@@ -212,7 +245,7 @@ class LocalWorker:
             try:
                 self.deliver_changes()
                 self.deliver_notifications()
-                self.purge()
+                self.housekeeping()
             except Exception:  # noqa: BLE001 - keep the worker alive through a store hiccup
                 logger.exception("worker tick failed; retrying")
             stop.wait(tick_s)

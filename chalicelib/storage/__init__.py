@@ -42,6 +42,17 @@ def default_store() -> Store:
     return open_store(s.store, s.table_prefix)
 
 
+def release_connections() -> None:
+    """Give the calling thread's connections back to their stores' pools (SQLite keeps one per
+    thread until then); a server calls it after each request."""
+    with _lock:
+        stores = [*_stores.values(), *_chosen]
+    for store in stores:
+        release = getattr(store, "release", None)  # DynamoDB's client needs no such thing
+        if release is not None:
+            release()
+
+
 def use_store(store: Store | None) -> None:
     """Make ``store`` the default store of this process (None: back to ``STORE``)."""
     _chosen.clear()

@@ -1,10 +1,16 @@
-"""The embedded engine: one SQLite file, WAL mode, safe for several processes (chalice local,
-the local worker, missionctl) writing at once.
+"""The embedded engine: one SQLite file, WAL mode, safe for several processes (the local
+server, the local worker, missionctl) writing at once.
 
 All logical tables share one physical table keyed by (tbl, pk, sk); the secondary index and TTL
 are real SQLite columns so that queries use indexes, never scans. Streamed tables append to a
 change log in the same SQLite transaction as the write, so the log never misses or invents a
 change.
+
+Connections come from a small pool: a thread holds one while it works and gives it back when
+it calls ``release()`` (the local server does after every request) or when it ends, so the
+number of open handles follows the work in flight, never the number of clients or threads.
+The file uses incremental auto-vacuum: the change log, trimmed once the local worker has
+delivered it, gives its pages back to the file system (``compact``).
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from .interface import (
@@ -41,6 +47,11 @@ CREATE INDEX IF NOT EXISTS changes_tbl ON changes (tbl, seq);
 
 def _now_s() -> int:
     return int(time.time())
+
+
+def _compact_json(image: Item | None) -> str | None:
+    # No spaces after separators: a tenth of a change-log entry's bytes.
+    return None if image is None else json.dumps(image, separators=(",", ":"))
 
 
 def _live(ttl: Any, now_s: int) -> bool:
@@ -110,6 +121,105 @@ def _enable_wal(conn: sqlite3.Connection, attempts: int = 200) -> None:
             time.sleep(0.05)
 
 
+#: connections a process keeps open to one file: enough for the few requests a local server
+#: has in flight at once (SQLite runs one writer at a time anyway), few enough that file handles
+#: and SQLite's page caches (up to 2 MB each) stay small. They are reused, never closed while
+#: the store is in use: SQLite keeps the descriptor of a connection closed while another one of
+#: the process holds a lock on the file (POSIX locks belong to the process), so closing and
+#: opening connections under load piles up descriptors.
+POOL_SIZE = 8
+#: how long a thread waits for a pooled connection before it opens one more (closed when given
+#: back): a bound, so that a thread holding one while it waits on another request of this very
+#: process (a JWKS fetch from the dev issuer) can never deadlock
+POOL_WAIT_S = 2.0
+#: each connection's page cache (SQLite's default is 2,000 KiB): the file's hot pages are in the
+#: operating system's cache anyway
+PAGE_CACHE_KIB = 1024
+#: what the WAL file is cut back to after a checkpoint (SQLite checkpoints at ~4 MB by default)
+WAL_KEPT_BYTES = 4 * 1024 * 1024
+#: ``PRAGMA auto_vacuum``'s value for INCREMENTAL
+_AUTO_VACUUM_INCREMENTAL = 2
+
+
+class _ConnectionPool:
+    """SQLite connections of one file, shared by the threads of a process one at a time."""
+
+    def __init__(self, open_connection: Callable[[], sqlite3.Connection], size: int, wait_s: float):
+        self._open = open_connection
+        self._size = size
+        self._wait_s = wait_s
+        self._opened = 0
+        self._idle: list[sqlite3.Connection] = []
+        self._free = threading.Condition()
+
+    def take(self) -> sqlite3.Connection:
+        deadline = time.monotonic() + self._wait_s
+        with self._free:
+            while not self._idle and self._opened >= self._size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break  # an extra connection, closed when given back
+                self._free.wait(remaining)
+            if self._idle:
+                return self._idle.pop()
+            self._opened += 1
+        try:
+            return self._open()
+        except BaseException:
+            self._forget()
+            raise
+
+    def give(self, conn: sqlite3.Connection) -> None:
+        # Never hand a half-done transaction on; and an extra connection is closed.
+        if not conn.in_transaction:
+            with self._free:
+                if self._opened <= self._size:
+                    self._idle.append(conn)
+                    self._free.notify()
+                    return
+        self.discard(conn)
+
+    def discard(self, conn: sqlite3.Connection) -> None:
+        self._forget()
+        conn.close()
+
+    def _forget(self) -> None:
+        with self._free:
+            self._opened -= 1
+            self._free.notify()
+
+    def close_idle(self) -> None:
+        with self._free:
+            idle, self._idle = self._idle, []
+            self._opened -= len(idle)
+            self._free.notify_all()
+        for conn in idle:
+            conn.close()
+
+
+class _Lease:
+    """The pool connection one thread holds. It lives in the thread's ``threading.local``, so
+    a thread that ends without ``release()`` still gives its connection back: the local dies
+    with the thread, and this with it."""
+
+    __slots__ = ("conn", "pool")
+
+    def __init__(self, pool: _ConnectionPool):
+        self.pool = pool
+        self.conn: sqlite3.Connection | None = pool.take()
+
+    def give_back(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            self.pool.give(conn)
+
+    def __del__(self) -> None:
+        try:
+            self.give_back()
+        except Exception:  # noqa: BLE001 - at interpreter exit the pool may be half torn down
+            pass
+
+
 class SqliteStore:
     """:class:`~chalicelib.storage.interface.Store` on a SQLite file."""
 
@@ -120,20 +230,48 @@ class SqliteStore:
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._local = threading.local()
+        self._pool = _ConnectionPool(self._open, POOL_SIZE, POOL_WAIT_S)
+        # Each connection to ":memory:" is a database of its own: there a thread keeps its
+        # connection for good (tests use it from one thread).
+        self._releasable = path != ":memory:"
         self._streamed = {name for name, spec in TABLES.items() if spec.stream}
         self.request_count = 0  # store requests made, for benchmarks and cost tests
         self.ensure_tables()
+        self.release()  # the constructing thread may never use the store again
 
     # -- connection -------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            _enable_wal(conn)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
+    def _open(self) -> sqlite3.Connection:
+        # check_same_thread=False: a connection passes between threads through the pool,
+        # never used by two at once.
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        # Before anything writes the file's header (the switch to WAL does): only a new file
+        # takes an auto_vacuum mode at once, an older one keeps its own until
+        # ``compact(convert=True)``. INCREMENTAL lets ``compact`` give the pages of trimmed
+        # change-log entries back to the file system.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        _enable_wal(conn)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        # The WAL file keeps the largest size it ever reached (one big trim of the change log
+        # took it to 20 MB); after a checkpoint, cut it back to this.
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
+        conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        lease = getattr(self._local, "lease", None)
+        if lease is None:
+            lease = self._local.lease = _Lease(self._pool)
+        return lease.conn
+
+    def release(self) -> None:
+        """Give the calling thread's connection back to the pool, for another thread to use.
+        Call it where a thread's work ends (the local server does after each request); a
+        thread that never calls it gives its connection back when it ends."""
+        lease = getattr(self._local, "lease", None)
+        if lease is not None and self._releasable:
+            self._local.lease = None
+            lease.give_back()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -161,10 +299,14 @@ class SqliteStore:
         conn.execute("COMMIT")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close this thread's connection and every idle one (the store opens new ones if it
+        is used again)."""
+        lease = getattr(self._local, "lease", None)
+        self._local.lease = None
+        if lease is not None and lease.conn is not None:
+            lease.conn, conn = None, lease.conn
+            self._pool.discard(conn)
+        self._pool.close_idle()
 
     def ensure_tables(self, progress: Any = None) -> None:
         self._conn().executescript(_SCHEMA)
@@ -462,3 +604,45 @@ class SqliteStore:
             conn.execute("DELETE FROM changes WHERE at_ms < ?",
                          ((now - change_retention_s) * 1000,))
         return deleted
+
+    def forget_changes(self, table: str, read_by: Sequence[str | None], keep_s: float) -> int:
+        """Delete the table's change-log entries that every reader has read and that were
+        written at least ``keep_s`` seconds ago; returns how many. ``read_by`` holds each reader's cursor (its
+        checkpoint): a reader that has read nothing yet (None) keeps the whole log, and no
+        readers at all means nobody will read it. Nothing a reader has still to read is ever
+        deleted, so the stream keeps its order and completeness."""
+        self._table(table)
+        if any(cursor is None for cursor in read_by):
+            return 0
+        written_by_ms = int((time.time() - keep_s) * 1000)
+        with self._write() as conn:
+            if read_by:
+                return conn.execute(
+                    "DELETE FROM changes WHERE tbl=? AND seq<=? AND at_ms<=?",
+                    (table, min(int(cursor) for cursor in read_by), written_by_ms)).rowcount
+            return conn.execute("DELETE FROM changes WHERE tbl=? AND at_ms<=?",
+                                (table, written_by_ms)).rowcount
+
+    def compact(self, convert: bool = False) -> int:
+        """Give the file's free pages (left by deleted change-log entries and expired items)
+        back to the file system; returns the bytes given back. With ``convert``, a file made
+        before incremental auto-vacuum was on is converted first, by one full VACUUM: it
+        rewrites the whole file, so do it while no other process uses the store."""
+        conn = self._conn()
+        before = self._file_bytes(conn)
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _AUTO_VACUUM_INCREMENTAL:
+            if not convert:
+                return 0
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            conn.execute("VACUUM")
+        else:
+            # executescript steps the pragma to its end; execute() would free a single page.
+            conn.executescript("PRAGMA incremental_vacuum")
+        # The file itself shrinks when the WAL is copied back into it; PASSIVE never waits.
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return before - self._file_bytes(conn)
+
+    @staticmethod
+    def _file_bytes(conn: sqlite3.Connection) -> int:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        return pages * conn.execute("PRAGMA page_size").fetchone()[0]

@@ -99,11 +99,13 @@ def free_port() -> int:
 class Product:
     """The local runtime on one port and one store, stoppable and restartable."""
 
-    def __init__(self, data_dir: Path, spa_dir: Path, port: int, agent: bool = False):
+    def __init__(self, data_dir: Path, spa_dir: Path, port: int, agent: bool = False,
+                 verbose: bool = False):
         self.data_dir = data_dir
         self.spa_dir = spa_dir
         self.port = port
         self.agent = agent  # the collector agent for this machine, as make run starts it
+        self.verbose = verbose  # make run VERBOSE=1: a log line per request
         self.base_url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
@@ -132,9 +134,10 @@ class Product:
         ready = threading.Event()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chalicelib.local.runner", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-live", *([] if self.agent else ["--no-agent"])],
+             "--port", str(self.port), "--no-live", *([] if self.agent else ["--no-agent"]),
+             *(["--verbose"] if self.verbose else [])],
             cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True,  # its own process group: chalice local goes down with it
+            start_new_session=True,  # its own process group: the server goes down with it
         )
         proc = self.proc
         marker = f"listening on {self.base_url}"
@@ -145,7 +148,7 @@ class Product:
                 self.output.append(line.rstrip())
                 if marker in line:
                     ready.set()
-        reader = threading.Thread(target=pump, daemon=True, name=f"product-{self.port}")
+        reader = self._reader = threading.Thread(target=pump, daemon=True, name=f"product-{self.port}")
         reader.start()
 
         deadline = time.monotonic() + timeout_s
@@ -155,6 +158,28 @@ class Product:
                 reader.join(timeout=5)
                 return False
         return True
+
+    def interrupt(self, timeout_s: float = 20) -> int:
+        """Ctrl-C in the terminal: SIGINT to the whole process group. The exit code."""
+        proc, self.proc = self.proc, None
+        assert proc is not None, "not running"
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            return proc.wait(timeout=timeout_s)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            self._reader.join(timeout=10)  # the last lines it printed
+
+    def server_pid(self) -> int:
+        """The local server's process (the runner's child serving HTTP)."""
+        assert self.proc is not None, "not running"
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                if "chalicelib.local.server" in Path(f"/proc/{child}/cmdline").read_text():
+                    return int(child)
+        raise AssertionError("the runner has no server process")
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -1,4 +1,4 @@
-"""The product started as `make run` starts it: a real `chalice local` and worker."""
+"""The product started as `make run` starts it: a real local server and worker."""
 import base64
 import hashlib
 import json

@@ -108,3 +108,34 @@ def test_a_crashing_stream_handler_gets_the_whole_batch_again(sqlite_store):
     worker.deliver_changes()
     worker.deliver_changes()
     assert seen == [["x"], ["x"]]
+
+
+# -- the change log does not outlive its delivery ------------------------------------------------
+
+def test_what_every_consumer_received_is_trimmed_after_the_margin(sqlite_store, monkeypatch):
+    from chalicelib.local import worker as worker_module
+    app, calls = make_app(fail_on={"b"})
+    worker = LocalWorker(app, sqlite_store, "test-")
+    for pk in ("a", "b", "c"):
+        sqlite_store.put("events", {"pk": pk, "sk": "e"})
+    sqlite_store.put("metrics", {"pk": "m", "sk": "1"})  # a streamed table nobody consumes
+    worker.deliver_changes()  # a delivered; b failed, so b and c will come again
+    assert worker.trim_delivered_changes() == 0  # within the margin, everything stays
+
+    monkeypatch.setattr(worker_module, "DELIVERED_CHANGES_KEPT_S", 0)
+    assert worker.trim_delivered_changes() == 2  # a, and the unconsumed metrics change
+    assert [c.keys["pk"] for c in sqlite_store.changes("events").changes] == ["b", "c"]
+    assert sqlite_store.changes("metrics").changes == []
+    calls.clear()
+    worker.deliver_changes()  # the trim took nothing the consumer still needs
+    assert [c[2] for c in calls] == ["b", "c"]
+
+
+def test_a_consumer_that_has_received_nothing_yet_keeps_the_whole_log(sqlite_store, monkeypatch):
+    from chalicelib.local import worker as worker_module
+    monkeypatch.setattr(worker_module, "DELIVERED_CHANGES_KEPT_S", 0)
+    app, _calls = make_app()
+    worker = LocalWorker(app, sqlite_store, "test-")
+    sqlite_store.put("events", {"pk": "a", "sk": "e"})
+    assert worker.trim_delivered_changes() == 0
+    assert len(sqlite_store.changes("events").changes) == 1
