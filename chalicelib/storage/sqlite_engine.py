@@ -49,11 +49,6 @@ def _now_s() -> int:
     return int(time.time())
 
 
-def _compact_json(image: Item | None) -> str | None:
-    # No spaces after separators: a tenth of a change-log entry's bytes.
-    return None if image is None else json.dumps(image, separators=(",", ":"))
-
-
 def _live(ttl: Any, now_s: int) -> bool:
     return ttl is None or ttl > now_s
 
