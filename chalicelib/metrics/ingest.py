@@ -85,13 +85,17 @@ def record_samples(repo: MetricsRepository, samples: Sequence[MetricSample]) -> 
     raise Busy("too many concurrent writes for the same hosts; retry")
 
 
+def _rollup_keys(sample: MetricSample) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The 1-minute and 1-hour roll-ups a sample feeds."""
+    h, k, ts = sample.key
+    return rollup_key("1m", h, k, ts - ts % MINUTE_MS), rollup_key("1h", h, k, ts - ts % HOUR_MS)
+
+
 def _state_keys(samples: Sequence[MetricSample]) -> tuple[set, set]:
     rollups, hosts = set(), set()
     for s in samples:
-        h, k, ts = s.key
-        rollups.add(rollup_key("1m", h, k, ts - ts % MINUTE_MS))
-        rollups.add(rollup_key("1h", h, k, ts - ts % HOUR_MS))
-        hosts.add(host_key(h, k))
+        rollups.update(_rollup_keys(s))
+        hosts.add(host_key(s.host, s.kind))
     return rollups, hosts
 
 
@@ -128,9 +132,7 @@ def plan_sample_groups(pending: Sequence[MetricSample], rollups: dict[tuple[str,
 
 
 def _touched(sample: MetricSample) -> set:
-    h, k, ts = sample.key
-    return {raw_key(h, k, ts), rollup_key("1m", h, k, ts - ts % MINUTE_MS),
-            rollup_key("1h", h, k, ts - ts % HOUR_MS), host_key(h, k)}
+    return {raw_key(*sample.key), *_rollup_keys(sample), host_key(sample.host, sample.kind)}
 
 
 def _host_part(hk: tuple[str, str], part: list[MetricSample], rollups: dict, hosts: dict

@@ -383,7 +383,10 @@ class SqliteStore:
                   defaults: Mapping[str, Any] | None = None) -> Item:
         op = Increment(self._table(table), pk, sk, dict(deltas), dict(defaults or {}))
         with self._write() as conn:
-            return self._apply(conn, op, self._read(conn, table, pk, sk))
+            old = self._read(conn, table, pk, sk)
+            new = _after(op, old)
+            self._write_item(conn, table, new, old)
+            return new
 
     def delete(self, table: str, pk: str, sk: str) -> None:
         with self._write() as conn:
@@ -482,16 +485,6 @@ class SqliteStore:
             if _live(ttl, now):
                 found[(tbl, pk, sk)] = json.loads(data)
         return [found.get(key) for key in keys]
-
-    def _apply(self, conn: sqlite3.Connection, op: Op, old: Item | None) -> Item | None:
-        """Apply one ``op`` to the item ``old`` (as stored, None when absent or expired);
-        returns the item as written (None for a delete)."""
-        new = _after(op, old)
-        if new is None:
-            self._delete_item(conn, op.table, *op_key(op)[1:], old)
-        else:
-            self._write_item(conn, op.table, new, old)
-        return new
 
     def batch_put(self, table: str, items: Sequence[Item]) -> None:
         self._table(table)
