@@ -16,7 +16,7 @@ import math
 from decimal import Decimal
 from typing import Any, Sequence
 
-from chalicelib.storage.interface import Item, Op, op_key
+from chalicelib.storage.interface import GroupCancelled, Item, Op, op_key
 
 
 def attribute_size(value: Any) -> int:
@@ -80,8 +80,15 @@ class CapacityCounter:
         return self._count([op_key(op) for op in ops], lambda: self.store.transact(ops), True)
 
     def transact_groups(self, groups: Sequence[Sequence[Op]]) -> Any:
-        keys = [op_key(op) for group in groups for op in group]
-        return self._count(keys, lambda: self.store.transact_groups(groups), True)
+        """Each group is its own TransactWriteItems on DynamoDB and billed as such: an item
+        put by one group and deleted by a later one (a journal) is paid for twice, at its
+        size, so groups are written and counted one at a time."""
+        for index, group in enumerate(groups):
+            try:
+                self._count([op_key(op) for op in group],
+                            lambda: self.store.transact_groups([group]), True)
+            except GroupCancelled as cancelled:
+                raise GroupCancelled(index, cancelled.failed) from None
 
     def batch_put(self, table: str, items: Sequence[Item]) -> None:
         keys = [(table, i["pk"], i["sk"]) for i in items]
