@@ -13,6 +13,7 @@ from chalicelib.auth.routes import auth_api
 from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
 from chalicelib.config import auth_settings
+from chalicelib.incidents.routes import incidents_api
 from chalicelib.insights.routes import insights_api
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
@@ -31,6 +32,7 @@ app.register_blueprint(insights_api)
 app.register_blueprint(system_jobs)
 app.register_blueprint(alerts_api)
 app.register_blueprint(alert_jobs)
+app.register_blueprint(incidents_api)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes
