@@ -7,8 +7,8 @@ Table ``incidents`` (it streams: the live-push feature maps its changes to the `
 - ``status#<status>`` / ``<id>``, ``severity#<severity>`` / ``<id>``, ``service#<service>`` /
   ``<id>``: one pointer per facet, moved in the same transaction as the incident, so a filtered
   list is a key-range query of one partition (``since`` is a lower bound on the id);
-- ``timeline#<id>`` / ``<at>#<version>#<n>``: the append-only timeline (create-if-absent, never
-  updated or deleted);
+- ``timeline#<id>`` / ``<version>#<n>``: the append-only timeline in the order it was written
+  (each entry's ``at`` says when it happened; create-if-absent, never updated or deleted);
 - ``alarm`` / ``<alarm ARN>``: the alarm's current incident and the time of the last state
   change applied (versioned; an older change arriving later is never applied);
 - ``event`` / ``<event id>``: a mark per event handled (TTL), written with its effects, so a
@@ -122,7 +122,7 @@ class IncidentsRepository:
             ops.append(Put(TABLE, {"pk": f"{facet}#{new[facet]}", "sk": new["id"]}, if_absent=False))
         for n, entry in enumerate(change.entries):
             ops.append(Put(TABLE, {"pk": f"timeline#{new['id']}",
-                                   "sk": f"{entry['at']:013d}#{version:06d}#{n:03d}", **entry}))
+                                   "sk": f"{version:08d}#{n:03d}", **entry}))
         ops += change.extra
         try:
             self.store.transact(ops)

@@ -66,7 +66,8 @@ def _new_incident(now: int, *, title: str, severity: str, service: str, source: 
 def _moved(incident: dict, target: str, at: int) -> dict:
     stamps = lifecycle.stamps_after(incident, target, at)
     return {**incident, "status": target, "acknowledgedAt": stamps.acknowledged_at,
-            "resolvedAt": stamps.resolved_at, "closedAt": stamps.closed_at, "updatedAt": at}
+            "resolvedAt": stamps.resolved_at, "closedAt": stamps.closed_at,
+            "updatedAt": max(at, incident.get("updatedAt", at))}
 
 
 # -- reads ------------------------------------------------------------------------------------------
@@ -200,14 +201,17 @@ def apply_alarm_change(repo: IncidentsRepository, change: AlarmChange, settings:
     raise Busy(f"alarm {change.alarm_name} is being changed concurrently; EventBridge will retry")
 
 
-def _alarm_entry(change: AlarmChange, now: int, applied: bool = True) -> dict[str, Any]:
-    return _entry(now, "alarm", CLOUDWATCH, **{
+def _alarm_entry(change: AlarmChange, at: int, now: int, applied: bool = True) -> dict[str, Any]:
+    return _entry(at, "alarm", CLOUDWATCH, receivedAt=now, **{
         "from": change.previous_state, "to": change.state, "text": change.reason,
         "ref": {"alarmArn": change.alarm_arn, "eventId": change.event_id, "stateAt": change.state_at,
                 "kind": change.kind}, "applied": applied})
 
 
 def _apply_once(repo, change: AlarmChange, alarm, current, settings, now, keep_ms) -> dict[str, Any]:
+    # What the alarm causes is stamped with when CloudWatch saw it (never later than now), so
+    # MTTA/MTTR and the reopen window measure the alarm, not EventBridge's delivery delay.
+    at = min(change.state_at, now)
     mark = repo.event_mark(change.event_id, current["id"] if current else None, now, keep_ms)
     alarm_version = alarm.get("version") if alarm else None
     if alarm and change.state_at <= alarm.get("stateAt", 0):
@@ -216,7 +220,7 @@ def _apply_once(repo, change: AlarmChange, alarm, current, settings, now, keep_m
             repo.mark_event(change.event_id, now, keep_ms)
             return {"outcome": "late"}
         repo.write(IncidentWrite({**current, "updatedAt": now}, current["version"], current,
-                                 [_alarm_entry(change, now, applied=False)], [mark]))
+                                 [_alarm_entry(change, at, now, applied=False)], [mark]))
         return {"outcome": "late", "incidentId": current["id"]}
     alarm_op = lambda incident_id: repo.alarm_op(change.alarm_arn, incident_id, change.state,  # noqa: E731
                                                  change.state_at, alarm_version)
@@ -224,34 +228,34 @@ def _apply_once(repo, change: AlarmChange, alarm, current, settings, now, keep_m
     if change.state == "ALARM":
         if active:
             written = repo.write(IncidentWrite({**current, "updatedAt": now}, current["version"], current,
-                                               [_alarm_entry(change, now)], [mark, alarm_op(current["id"])]))
+                                               [_alarm_entry(change, at, now)], [mark, alarm_op(current["id"])]))
             return {"outcome": "joined", "incidentId": written["id"]}
         if current is not None and current["status"] == "resolved" and lifecycle.within_reopen_window(
                 current.get("resolvedAt"), change.state_at, settings.reopen_window_ms):
-            reopened = _moved(current, "open", now)
-            entries = [_alarm_entry(change, now),
-                       _entry(now, "status", CLOUDWATCH, **{"from": "resolved", "to": "open",
+            reopened = _moved(current, "open", at)
+            entries = [_alarm_entry(change, at, now),
+                       _entry(at, "status", CLOUDWATCH, **{"from": "resolved", "to": "open",
                                                             "text": "the alarm fired again within the reopen window"})]
             repo.write(IncidentWrite(reopened, current["version"], current, entries, [mark, alarm_op(current["id"])]))
             return {"outcome": "reopened", "incidentId": current["id"]}
-        incident = _new_incident(now, title=f"{change.alarm_name} in ALARM", severity="HIGH",
+        incident = _new_incident(at, title=f"{change.alarm_name} in ALARM", severity="HIGH",
                                  service=_service_of(change), source="cloudwatch",
                                  description=change.description,
                                  links={"alarms": [{"arn": change.alarm_arn, "name": change.alarm_name,
                                                     "consoleUrl": change.console_url, "kind": change.kind}]})
-        entries = [_entry(now, "created", CLOUDWATCH, to="open", text=change.summary()), _alarm_entry(change, now)]
+        entries = [_entry(at, "created", CLOUDWATCH, to="open", text=change.summary()), _alarm_entry(change, at, now)]
         mark = repo.event_mark(change.event_id, incident["id"], now, keep_ms)
         written = repo.write(IncidentWrite(incident, None, None, entries, [mark, alarm_op(incident["id"])]))
         return {"outcome": "opened", "incidentId": written["id"]}
     if current is None:  # OK or INSUFFICIENT_DATA of an alarm with no incident: remember the time only
         repo.store.transact([mark, alarm_op("")])
         return {"outcome": "no-incident"}
-    entries = [_alarm_entry(change, now)]
+    entries = [_alarm_entry(change, at, now)]
     after = {**current, "updatedAt": now}
     outcome = "recorded"
     if (change.state == "OK" and active and settings.auto_resolve and not lifecycle.taken_over(current)):
-        after = _moved(current, "resolved", now)
-        entries.append(_entry(now, "status", CLOUDWATCH, **{
+        after = _moved(current, "resolved", at)
+        entries.append(_entry(at, "status", CLOUDWATCH, **{
             "from": current["status"], "to": "resolved", "text": "the alarm recovered (auto-resolve)"}))
         outcome = "resolved"
     repo.write(IncidentWrite(after, current["version"], current, entries, [mark, alarm_op(current["id"])]))
