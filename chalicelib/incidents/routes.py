@@ -93,6 +93,18 @@ def add_note(incident_id: str):
         repository(), incident_id, json_body(incidents_api.current_request), _who(), _now_ms()), 201)
 
 
+@incidents_api.route("/api/insights/{insight_id}/incident", methods=["POST"])
+@access.role("operator")
+@api_errors
+def promote_insight(insight_id: str):
+    """A confirmed insight becomes an incident (body optional: title, severity, service)."""
+    from ..insights import insight_by_id  # the insights feature's public read
+    request = incidents_api.current_request
+    body = json_body(request) if request.raw_body else {}
+    incident = workflow.promote_insight(repository(), insight_id, insight_by_id(insight_id), body, _who(), _now_ms())
+    return _incident_reply(incident, 200 if incident.get("already") or incident.get("joined") else 201)
+
+
 @incidents_api.on_cw_event(EVENT_PATTERN, name="alarmToIncident")
 def alarm_to_incident(event):
     """Seed 001's processor Lambda: one CloudWatch alarm state change into its incident."""

@@ -284,10 +284,12 @@ def open_or_join(repo: IncidentsRepository, *, origin_kind: str, origin_ref: str
         known = repo.origin(origin_kind, origin_ref)
         if known is not None:
             found = repo.get(known["incidentId"])
-            return {**public(found), "joined": True, "already": True} if found else {"already": True}
+            if found is None:
+                raise NotFound(f"the incident {origin_kind} {origin_ref[:40]} joined no longer exists")
+            return {**public(found), "joined": True, "already": True}
         joined = repo.origin(f"{origin_kind}-group", join_key) if join_key else None
-        current = public(repo.get(joined["incidentId"])) if joined and repo.get(joined["incidentId"]) else None
-        mark = repo.origin_mark(origin_kind, origin_ref, "", now)
+        found = repo.get(joined["incidentId"]) if joined else None
+        current = public(found) if found else None
         try:
             if current is not None and current["status"] in lifecycle.ACTIVE:
                 after = {**current, "updatedAt": now,
@@ -312,6 +314,27 @@ def open_or_join(repo: IncidentsRepository, *, origin_kind: str, origin_ref: str
             continue
     from ..errors import Busy
     raise Busy("the incident is being changed by others; try again")
+
+
+def promote_insight(repo: IncidentsRepository, insight_id: str, insight: Mapping[str, Any] | None, body: Any,
+                    actor: Mapping, now: int) -> dict[str, Any]:
+    """A confirmed insight becomes an incident (or joins the one it already opened): 404 for
+    no such insight, 409 until an operator has confirmed it."""
+    from .models import PromoteInsight
+    wanted = parse(PromoteInsight, body or {})
+    if insight is None:
+        raise NotFound(f"no insight {insight_id[:40]!r}")
+    if insight.get("feedback") != "confirm":
+        raise ConflictError("confirm the insight first (POST /api/insights/{id}/feedback)",
+                            [{"field": "feedback", "current": insight.get("feedback"), "allowed": ["confirm"]}])
+    where = " on ".join(str(insight[k]) for k in ("metric", "host") if insight.get(k))
+    title = wanted.title or f"{insight.get('type', 'insight')}: {insight.get('message') or where}"[:200]
+    link = {"id": insight_id, "type": insight.get("type"), "message": insight.get("message"),
+            "startsAt": insight.get("startsAt")}
+    return open_or_join(repo, origin_kind="insight", origin_ref=insight_id, title=title,
+                        severity=wanted.severity or insight.get("severity") or "MEDIUM",
+                        service=wanted.service or str(insight.get("host") or "insights")[:100],
+                        link=link, actor=actor, now=now)
 
 
 def record_origin_resolved(repo: IncidentsRepository, origin_kind: str, origin_ref: str, text: str,

@@ -29,3 +29,10 @@ def insights_since(repo: InsightsRepository, min_severity: Severity, since_ms: i
     Index queries only."""
     from .repository import drop_keys
     return drop_keys(repo.started_since(min_severity, since_ms))
+
+
+def insight_by_id(insight_id: str) -> dict | None:
+    """One insight as listed (the incidents feature promotes confirmed ones)."""
+    from .repository import drop_keys
+    item = repository().get(insight_id)
+    return drop_keys([item])[0] if item else None
