@@ -12,7 +12,8 @@ from .repository import IncidentsRepository
 
 
 def repository() -> IncidentsRepository:
-    return IncidentsRepository(default_store())
+    from .notices import on_write
+    return IncidentsRepository(default_store(), after_write=on_write)
 
 
 ALERTS_ACTOR = {"subject": "alerts", "name": "Alerts"}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..storage import Delete, Item, Op, Page, Put, Store, TransactionCancelled, VersionedPut
 
@@ -57,8 +57,11 @@ class Conflict(Exception):
 
 
 class IncidentsRepository:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, after_write: Callable[[dict | None, dict], None] | None = None):
+        """``after_write(before, after)`` runs after each committed incident write (the feature
+        wires its channel notices there)."""
         self.store = store
+        self.after_write = after_write
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, incident_id: str) -> Item | None:
@@ -128,6 +131,8 @@ class IncidentsRepository:
             self.store.transact(ops)
         except TransactionCancelled:
             raise Conflict(new["id"]) from None
+        if self.after_write is not None:
+            self.after_write(change.before, new)
         return new
 
     @staticmethod

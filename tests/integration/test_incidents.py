@@ -318,3 +318,36 @@ def test_stats_count_by_severity_with_mtta_and_mttr(client):
     assert status == 200, stats
     assert stats["count"] == 2 and stats["bySeverity"]["HIGH"] == 1 and stats["bySeverity"]["LOW"] == 1
     assert stats["mttrMs"]["n"] == 1 and stats["mttaMs"]["n"] == 1 and stats["mttrMs"]["median"] >= 0
+
+
+# -- notices -------------------------------------------------------------------------------------------
+def test_opening_and_resolving_are_told_on_the_alerts_channels_with_a_link(client, store, monkeypatch):
+    """A loopback HTTP server stands in for Slack; the local worker delivers the topic."""
+    from alerting_helpers import deliver as deliver_notifications
+    from loopback_receiver import LoopbackReceiver
+
+    from chalicelib.alerts.settings import alert_settings
+    monkeypatch.setenv("DASHBOARD_URL", "https://dash.example.com")
+    monkeypatch.setenv("NOTIFY_BACKOFF_S", "0.01")
+    alert_settings.cache_clear()
+    slack = LoopbackReceiver.start()
+    try:
+        status, channel, _ = call(client, "POST", "/api/channels", {"name": "ops", "type": "slack",
+                                                                    "url": slack.url("/services/T0/B0/x")})
+        assert status == 201, channel
+        opened = deliver(client, sample())
+        assert deliver_notifications(store) == 1
+        [message] = slack.wait_for(1)
+        text = json.dumps(message.json())
+        assert "ServerCpuTooHigh in ALARM" in text
+        assert f"https://dash.example.com/#/incidents/{opened['incidentId']}" in text
+        _, etag = detail(client, opened["incidentId"])
+        call(client, "PATCH", f"/api/incidents/{opened['incidentId']}", {"assignee": "ana"}, {"if-match": etag})
+        assert deliver_notifications(store) == 0  # an assignment is not worth a message
+        _, etag = detail(client, opened["incidentId"])
+        call(client, "PATCH", f"/api/incidents/{opened['incidentId']}", {"status": "resolved"}, {"if-match": etag})
+        assert deliver_notifications(store) == 1
+        assert "RESOLVED" in slack.wait_for(2)[1].json()["text"]
+    finally:
+        slack.stop()
+        alert_settings.cache_clear()
