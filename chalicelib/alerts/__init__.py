@@ -96,3 +96,10 @@ def notify_channels(notification_id: str, *, name: str, severity: str, category:
     new = repo.add_to_outbox(notification_id, notification)
     publish_outbox(repo, topic())
     return new
+
+
+def alerts_between(since_ms: int, until_ms: int, limit: int) -> list[dict]:
+    """Alerts that started in ``[since_ms, until_ms]`` (as listed: state, severity, message,
+    startsAt, endsAt), newest first, at most ``limit``; one key-range query."""
+    from .repository import public_alert
+    return [public_alert(i) for i in repository().alerts_started_between(since_ms, until_ms, limit)]

@@ -93,6 +93,32 @@ def add_note(incident_id: str):
         repository(), incident_id, json_body(incidents_api.current_request), _who(), _now_ms()), 201)
 
 
+@incidents_api.route("/api/incidents/{incident_id}/impact", methods=["GET"])
+@access.role("viewer")
+@api_errors
+def revenue_impact(incident_id: str):
+    """Revenue and orders during the incident against the same hours of the previous week."""
+    from .. import business  # the business feature's public reads
+    from ..business.queries import hourly_sales
+    from ..config import settings
+    from ..timebuckets import hour_start
+    tz = settings().team_timezone
+    return json_response(incidents_api.current_request, workflow.incident_impact(
+        repository(), incident_id, lambda first, last: hourly_sales(business.repository(), first, last),
+        lambda ms: hour_start(ms, tz), incident_settings().revenue_min_orders, settings().reporting_currency,
+        _now_ms()))
+
+
+@incidents_api.route("/api/incidents/{incident_id}/before", methods=["GET"])
+@access.role("viewer")
+@api_errors
+def changed_before(incident_id: str):
+    """Anomalies and alert transitions (and deploys, once CI lands) in the hour before it began."""
+    from ..timeline import change_kinds, merged
+    return json_response(incidents_api.current_request, workflow.changes_before(
+        repository(), incident_id, lambda since, until, limit: merged(change_kinds(), since, until, limit)))
+
+
 @incidents_api.route("/api/insights/{insight_id}/incident", methods=["POST"])
 @access.role("operator")
 @api_errors

@@ -362,3 +362,39 @@ def incident_stats(repo: IncidentsRepository, params: Mapping[str, str], now: in
             raise InvalidInput("since is not a time", pydantic_details(exc, "since")) from None
     stats = lifecycle.summary_stats(repo.created_between(since))
     return {"since": since, **stats}
+
+
+# -- what no anchor has -------------------------------------------------------------------------------
+BEFORE_MS = 3_600_000
+
+
+def _incident(repo: IncidentsRepository, incident_id: str) -> dict[str, Any]:
+    item = repo.get(incident_id)
+    if item is None:
+        raise NotFound(f"incident {incident_id[:40]} does not exist")
+    return public(item)
+
+
+def incident_impact(repo: IncidentsRepository, incident_id: str, sales: Callable[[int, int], Mapping],
+                    hour_start: Callable[[int], int], min_orders: int, currency: str, now: int) -> dict[str, Any]:
+    """Revenue and orders during the incident (until its resolution, or now) against the same
+    hours a week before. ``sales(first_hour, last_hour)``: the business roll-ups' hourly
+    revenue and orders."""
+    from .impact import WEEK_MS, impact_hours, revenue_impact
+    incident = _incident(repo, incident_id)
+    hours = impact_hours(incident["createdAt"], incident.get("resolvedAt") or now, hour_start)
+    current = sales(hours[0], hours[-1])
+    before = sales(hours[0] - WEEK_MS, hours[-1] - WEEK_MS)
+    return {"incidentId": incident_id, "from": incident["createdAt"], "until": incident.get("resolvedAt") or now,
+            "ongoing": incident.get("resolvedAt") is None,
+            **revenue_impact(hours, current, before, min_orders, currency)}
+
+
+def changes_before(repo: IncidentsRepository, incident_id: str,
+                   merged: Callable[[int, int, int], list[dict]]) -> dict[str, Any]:
+    """What changed in the hour before the incident began: ``merged(since, until, limit)``
+    gives the timeline's change kinds (anomalies, alert transitions, and deploys once CI lands)."""
+    incident = _incident(repo, incident_id)
+    until = incident["createdAt"]
+    return {"incidentId": incident_id, "since": until - BEFORE_MS, "until": until,
+            "entries": merged(until - BEFORE_MS, until, 100)}
