@@ -18,7 +18,7 @@ def tell_channels(incident: Mapping[str, Any], what: str, now: int) -> None:
     status = "resolved" if what in ("resolved", "closed") else "firing"
     item = {"id": incident["id"], "message": f"Incident {what}: {incident['title']} [{incident['status']}]",
             "labels": {"service": incident["service"]}, "startsAt": incident["createdAt"],
-            "endsAt": incident.get("resolvedAt"), "link": f"#/incidents/{incident['id']}",
+            "endsAt": incident.get("resolvedAt"), "link": f"#/incidents?id={incident['id']}",
             "severity": incident["severity"]}
     try:
         alerts.notify_channels(f"i{incident['id']}-v{incident['version']}", name=f"Incident: {incident['title']}"[:120],

@@ -28,7 +28,7 @@ def entry(at: int, kind: str, entry_id: str, title: str, link: str, severity: st
 
 def incident_entries(since_ms: int, until_ms: int, limit: int) -> list[Entry]:
     from ..incidents import repository
-    return [entry(i["createdAt"], "incidents", i["id"], i["title"], f"#/incidents/{i['id']}", i["severity"],
+    return [entry(i["createdAt"], "incidents", i["id"], i["title"], f"#/incidents?id={i['id']}", i["severity"],
                   i["status"]) for i in repository().created_between(since_ms, until_ms, limit)]
 
 

@@ -73,7 +73,7 @@ def test_one_timeline_merges_kinds_newest_first_and_filters_them(api):
     status, feed = get(api, f"/api/timeline?since={t0 - HOUR}")
     assert status == 200, feed
     assert [e["kind"] for e in feed["entries"]] == ["incidents", "alerts"]
-    assert feed["entries"][0]["link"] == f"#/incidents/{incident['id']}"
+    assert feed["entries"][0]["link"] == f"#/incidents?id={incident['id']}"
     only = get(api, f"/api/timeline?since={t0 - HOUR}&kinds=alerts")[1]
     assert [e["kind"] for e in only["entries"]] == ["alerts"]
     assert get(api, f"/api/timeline?since={t0 - HOUR}&until={t0 - 30 * MIN}")[1]["entries"] == []

@@ -340,7 +340,7 @@ def test_opening_and_resolving_are_told_on_the_alerts_channels_with_a_link(clien
         [message] = slack.wait_for(1)
         text = json.dumps(message.json())
         assert "ServerCpuTooHigh in ALARM" in text
-        assert f"https://dash.example.com/#/incidents/{opened['incidentId']}" in text
+        assert f"https://dash.example.com/#/incidents?id={opened['incidentId']}" in text
         _, etag = detail(client, opened["incidentId"])
         call(client, "PATCH", f"/api/incidents/{opened['incidentId']}", {"assignee": "ana"}, {"if-match": etag})
         assert deliver_notifications(store) == 0  # an assignment is not worth a message
