@@ -11,8 +11,10 @@ from typing import Any, Callable, Mapping
 
 from pydantic import ValidationError
 
+from ..errors import Busy
 from ..errors import Conflict as ConflictError
-from ..errors import DomainError, InvalidInput, NotFound, pydantic_details
+from ..errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired, pydantic_details
+from ..storage import InvalidCursor, Put
 from ..severity import rank
 from . import lifecycle
 from .alarms import AlarmChange
@@ -25,18 +27,6 @@ logger = logging.getLogger("mission_control.incidents")
 CLOUDWATCH = {"subject": "cloudwatch", "name": "CloudWatch"}
 #: a write that lost a race is tried again this often before the caller hears "busy"
 RETRIES = 5
-
-
-class PreconditionFailed(DomainError):
-    status, code = 412, "precondition_failed"
-
-
-class PreconditionRequired(DomainError):
-    status, code = 428, "precondition_required"
-
-
-class Forbidden(DomainError):
-    status, code = 403, "forbidden"
 
 
 def etag(incident: Mapping[str, Any]) -> str:
@@ -83,12 +73,9 @@ def list_incidents(repo: IncidentsRepository, params: Mapping[str, str]) -> dict
     facet, value = facet_of(query.status, query.service, query.severity)
     try:
         page = repo.list_ids(facet, value, query.since, query.limit, query.cursor)
-    except Exception as exc:  # InvalidCursor: a client's cursor, edited or from another query
-        from ..storage import InvalidCursor
-        if isinstance(exc, InvalidCursor):
-            raise InvalidInput("cursor does not belong to this query",
-                               [{"field": "cursor", "message": "start again without it"}]) from None
-        raise
+    except InvalidCursor:  # a client's cursor, edited or from another query
+        raise InvalidInput("cursor does not belong to this query",
+                           [{"field": "cursor", "message": "start again without it"}]) from None
     items = page.items if facet is None else repo.get_many([p["sk"] for p in page.items])
     filters = [("status", query.status), ("severity", query.severity), ("service", query.service)]
     return {"incidents": [public(i) for i in items if matches(i, filters)], "cursor": page.cursor}
@@ -175,7 +162,6 @@ def _append(repo: IncidentsRepository, incident_id: str, entries_for: Callable[[
             return repo.write(IncidentWrite(after, before["version"], before, entries_for(before), list(extra)))
         except Conflict:
             continue
-    from ..errors import Busy
     raise Busy("the incident is being changed by others; try again")
 
 
@@ -197,7 +183,6 @@ def apply_alarm_change(repo: IncidentsRepository, change: AlarmChange, settings:
             return _apply_once(repo, change, alarm, current, settings, now, keep_ms)
         except Conflict:
             continue  # a concurrent delivery (or a person) wrote first: read again
-    from ..errors import Busy
     raise Busy(f"alarm {change.alarm_name} is being changed concurrently; EventBridge will retry")
 
 
@@ -304,7 +289,6 @@ def open_or_join(repo: IncidentsRepository, *, origin_kind: str, origin_ref: str
                                      links={links_key: [link]})
             ops = [repo.origin_mark(origin_kind, origin_ref, incident["id"], now)]
             if join_key:
-                from ..storage import Put
                 ops.append(Put("incidents", {"pk": "origin", "sk": f"{origin_kind}-group#{join_key}",
                                              "incidentId": incident["id"], "at": now}, if_absent=False))
             entries = [_entry(now, "created", actor, to="open", text=title), _entry(now, origin_kind, actor, text=title, ref=link)]
@@ -312,7 +296,6 @@ def open_or_join(repo: IncidentsRepository, *, origin_kind: str, origin_ref: str
             return {**written, "joined": False}
         except Conflict:
             continue
-    from ..errors import Busy
     raise Busy("the incident is being changed by others; try again")
 
 
