@@ -31,7 +31,8 @@ def tell_channels(incident: Mapping[str, Any], what: str, now: int) -> None:
 def what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> str | None:
     """The change worth telling, or None."""
     if before is None:
-        return "opened"
+        # An alert's incident: the alert's own notification has just told the same channels.
+        return None if after.get("source") == "alert" else "opened"
     if before["status"] != after["status"] and after["status"] in TOLD_STATUSES:
         return {"open": "reopened", "resolved": "resolved", "closed": "closed"}[after["status"]]
     from ..severity import rank
