@@ -149,6 +149,14 @@ class IncidentsRepository:
     def origin_mark(kind: str, ref: str, incident_id: str, now_ms: int) -> Op:
         return Put(TABLE, {"pk": "origin", "sk": f"{kind}#{ref}", "incidentId": incident_id, "at": now_ms})
 
+    def write_marks(self, ops: Sequence[Op]) -> None:
+        """Marks without an incident change (an event handled, an alarm's last state), all or
+        nothing; :class:`Conflict` when a condition failed."""
+        try:
+            self.store.transact(list(ops))
+        except TransactionCancelled:
+            raise Conflict("marks") from None
+
     def mark_event(self, event_id: str, now_ms: int, keep_ms: int) -> bool:
         """Mark an event that changes no incident as handled; False if it already was."""
         try:

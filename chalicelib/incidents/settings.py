@@ -6,6 +6,8 @@ import functools
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..severity import Severity
+
 
 class IncidentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INCIDENTS_", case_sensitive=False, extra="ignore",
@@ -16,6 +18,8 @@ class IncidentSettings(BaseSettings):
     reopen_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
     #: an alarm's OK resolves its incident, unless a person has taken the incident on
     auto_resolve: bool = True
+    #: the severity of an incident a CloudWatch alarm opens (an alarm event carries none)
+    alarm_severity: Severity = "HIGH"
     #: how long the marks that make a redelivered event change nothing are kept, days
     #: (EventBridge retries for at most 24 h)
     event_marks_days: int = Field(7, ge=1, le=90)

@@ -150,16 +150,16 @@ def add_note(repo: IncidentsRepository, incident_id: str, body: Any, actor: Mapp
 
 
 def _append(repo: IncidentsRepository, incident_id: str, entries_for: Callable[[dict], list[dict]],
-            now: int, change: Callable[[dict], dict] | None = None, extra=()) -> dict[str, Any]:
-    """Add timeline entries (and apply ``change``) to the incident, retrying lost races."""
+            now: int) -> dict[str, Any]:
+    """Add timeline entries to the incident (a new version), retrying lost races."""
     for _ in range(RETRIES):
         item = repo.get(incident_id)
         if item is None:
             raise NotFound(f"incident {incident_id[:40]} does not exist")
         before = public(item)
-        after = {**(change(before) if change else before), "updatedAt": now}
         try:
-            return repo.write(IncidentWrite(after, before["version"], before, entries_for(before), list(extra)))
+            return repo.write(IncidentWrite({**before, "updatedAt": now}, before["version"], before,
+                                            entries_for(before)))
         except Conflict:
             continue
     raise Busy("the incident is being changed by others; try again")
@@ -223,7 +223,7 @@ def _apply_once(repo, change: AlarmChange, alarm, current, settings, now, keep_m
                                                             "text": "the alarm fired again within the reopen window"})]
             repo.write(IncidentWrite(reopened, current["version"], current, entries, [mark, alarm_op(current["id"])]))
             return {"outcome": "reopened", "incidentId": current["id"]}
-        incident = _new_incident(at, title=f"{change.alarm_name} in ALARM", severity="HIGH",
+        incident = _new_incident(at, title=f"{change.alarm_name} in ALARM", severity=settings.alarm_severity,
                                  service=_service_of(change), source="cloudwatch",
                                  description=change.description,
                                  links={"alarms": [{"arn": change.alarm_arn, "name": change.alarm_name,
@@ -233,7 +233,7 @@ def _apply_once(repo, change: AlarmChange, alarm, current, settings, now, keep_m
         written = repo.write(IncidentWrite(incident, None, None, entries, [mark, alarm_op(incident["id"])]))
         return {"outcome": "opened", "incidentId": written["id"]}
     if current is None:  # OK or INSUFFICIENT_DATA of an alarm with no incident: remember the time only
-        repo.store.transact([mark, alarm_op("")])
+        repo.write_marks([mark, alarm_op("")])
         return {"outcome": "no-incident"}
     entries = [_alarm_entry(change, at, now)]
     after = {**current, "updatedAt": now}

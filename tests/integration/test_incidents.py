@@ -350,3 +350,16 @@ def test_opening_and_resolving_are_told_on_the_alerts_channels_with_a_link(clien
     finally:
         slack.stop()
         alert_settings.cache_clear()
+
+
+def test_ok_of_an_alarm_without_an_incident_is_remembered_so_an_older_alarm_opens_nothing(client):
+    t0 = now_utc() - timedelta(minutes=10)
+    assert deliver(client, state_change("OK", t0, event_id="n-2", previous="ALARM"))["outcome"] == "no-incident"
+    assert deliver(client, state_change("ALARM", t0 - timedelta(minutes=1), event_id="n-1"))["outcome"] == "late"
+    assert incidents(client) == []
+
+
+def test_the_severity_of_alarm_incidents_is_a_setting(client, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_ALARM_SEVERITY", "CRITICAL")
+    opened = deliver(client, sample())
+    assert detail(client, opened["incidentId"])[0]["severity"] == "CRITICAL"
