@@ -35,12 +35,17 @@ def test_an_alarm_put_on_the_bus_opens_an_incident_an_operator_acknowledges_in_t
     expect(timeline).to_contain_text("Omar Operator changed status open → acknowledged")
     expect(timeline).to_contain_text("CloudWatch opened the incident")
 
+    page.get_by_test_id("assign-me").click()
+    expect(timeline).to_contain_text("Omar Operator assigned it to Omar Operator")
+    expect(page.get_by_test_id("assign-me")).to_have_count(0)
+
     page.get_by_test_id("note-input").fill("CPU back to normal after scaling out")
     page.get_by_role("button", name="Add note").click()
     expect(timeline).to_contain_text("Omar Operator noted: CPU back to normal after scaling out")
 
     [incident] = product.get("/api/incidents")["incidents"]
     assert incident["status"] == "acknowledged" and incident["acknowledgedAt"] is not None
+    assert incident["assignee"] == "Omar Operator"
 
 
 def test_a_viewer_sees_incidents_without_buttons_and_operators_declare_them(product, signed_in_page):
@@ -55,6 +60,7 @@ def test_a_viewer_sees_incidents_without_buttons_and_operators_declare_them(prod
     expect(viewer.get_by_test_id("declare-toggle")).to_have_count(0)
 
     operator = signed_in_page("operator", "/#/incidents")
+    expect(operator.get_by_test_id("incident-stats")).to_contain_text("MTTA — · MTTR — over 1 incident in 30 days")
     operator.get_by_test_id("declare-toggle").click()
     form = operator.get_by_test_id("declare-form")
     form.get_by_label("Title").fill("Search slow")

@@ -84,6 +84,15 @@ export interface FeedEntry {
   link: string;
 }
 
+export interface IncidentStats {
+  since: number;
+  count: number;
+  bySeverity: Record<Severity, number>;
+  byStatus: Record<IncidentStatus, number>;
+  mttaMs: { median: number | null; p90: number | null; n: number };
+  mttrMs: { median: number | null; p90: number | null; n: number };
+}
+
 type Opts = { signal?: AbortSignal };
 const one = (id: string) => `/api/incidents/${encodeURIComponent(id)}`;
 
@@ -101,5 +110,7 @@ export const incidentsApi = {
     api.write<Incident>("PATCH", one(id), body, { headers: { "If-Match": etag } }),
   note: (api: ApiClient, id: string, text: string) => api.write<Incident>("POST", `${one(id)}/notes`, { text }),
   impact: (api: ApiClient, id: string, o?: Opts) => api.get<Impact>(`${one(id)}/impact`, undefined, o),
+  stats: (api: ApiClient, o?: Opts) => api.get<IncidentStats>("/api/incidents/stats", undefined, o),
+  promoteInsight: (api: ApiClient, insightId: string) => api.write<Incident>("POST", `/api/insights/${encodeURIComponent(insightId)}/incident`, {}),
   before: (api: ApiClient, id: string, o?: Opts) => api.get<{ entries: FeedEntry[]; since: number; until: number }>(`${one(id)}/before`, undefined, o),
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Impact, Incident } from "../api/incidents";
-import { actions, age, byUrgency, describeEntry, impactHeadline } from "./incidents";
+import { actions, age, byUrgency, describeEntry, impactHeadline, statsLine } from "./incidents";
 
 const base: Incident = {
   id: "a", title: "t", severity: "LOW", status: "open", service: "s", source: "manual", assignee: null,
@@ -59,5 +59,16 @@ describe("impact headline", () => {
   });
   it("claims nothing for quiet hours", () => {
     expect(impactHeadline({ ...impact, enoughVolume: false }, money)).toContain("Not enough volume");
+  });
+});
+
+describe("stats line", () => {
+  it("gives MTTA and MTTR medians with their p90, or a dash when nothing was acknowledged", () => {
+    const stats = {
+      since: 0, count: 12, bySeverity: { LOW: 0, MEDIUM: 0, HIGH: 12, CRITICAL: 0 },
+      byStatus: { open: 0, acknowledged: 0, investigating: 0, mitigated: 0, resolved: 12, closed: 0 },
+      mttaMs: { median: 240_000, p90: 720_000, n: 12 }, mttrMs: { median: null, p90: null, n: 0 },
+    };
+    expect(statsLine(stats)).toBe("MTTA 4m 00s (p90 12m 00s) · MTTR — over 12 incidents in 30 days");
   });
 });

@@ -2,7 +2,8 @@
 // wording of timeline entries and of revenue impact.
 
 import type { Severity } from "../api/alerts";
-import type { Impact, Incident, IncidentStatus, TimelineEntry } from "../api/incidents";
+import type { Impact, Incident, IncidentStats, IncidentStatus, TimelineEntry } from "../api/incidents";
+import { formatDuration } from "./format";
 
 const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3 };
 const ACTIVE: ReadonlySet<IncidentStatus> = new Set(["open", "acknowledged", "investigating", "mitigated"]);
@@ -89,4 +90,11 @@ export function impactHeadline(impact: Impact, money: (minor: number) => string)
   return `${money(Math.abs(impact.revenueDelta))} ${word} the same hours last week${pct}: ${money(impact.revenue)} vs ${money(
     impact.revenueBefore,
   )}, ${impact.orders} vs ${impact.ordersBefore} orders${impact.ongoing ? " so far" : ""}.`;
+}
+
+/** "MTTA 4m (p90 12m) · MTTR 1h 5m (p90 3h) over 12 incidents in 30 days". */
+export function statsLine(stats: IncidentStats): string {
+  const part = (label: string, m: { median: number | null; p90: number | null }) =>
+    m.median === null ? `${label} —` : `${label} ${formatDuration(m.median)} (p90 ${formatDuration(m.p90 ?? m.median)})`;
+  return `${part("MTTA", stats.mttaMs)} · ${part("MTTR", stats.mttrMs)} over ${stats.count} incident${stats.count === 1 ? "" : "s"} in 30 days`;
 }

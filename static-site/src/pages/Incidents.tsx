@@ -13,13 +13,14 @@ import {
   type Impact,
   type Incident,
   type IncidentDetail,
+  type IncidentStats,
   type IncidentStatus,
 } from "../api/incidents";
 import { hasRole } from "../auth/roles";
 import { SeverityBadge } from "../components/SeverityBadge";
 import { useApp } from "../context";
 import { formatDateTime, formatMoney } from "../lib/format";
-import { actions, age, byUrgency, describeEntry, impactHeadline, isActive } from "../lib/incidents";
+import { actions, age, byUrgency, describeEntry, impactHeadline, isActive, statsLine } from "../lib/incidents";
 import { buildHash, navigate } from "../lib/router";
 import { usePoller } from "../lib/usePoller";
 import "./Incidents.css";
@@ -39,6 +40,7 @@ function IncidentList({ query }: { query: URLSearchParams }) {
   const severity = query.get("severity") ?? "";
   const service = query.get("service") ?? "";
   const [items, setItems] = useState<Incident[] | null>(null);
+  const [stats, setStats] = useState<IncidentStats | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [declaring, setDeclaring] = useState(false);
   const [now, setNow] = useState(Date.now());
@@ -46,9 +48,13 @@ function IncidentList({ query }: { query: URLSearchParams }) {
 
   const poller = usePoller(async (signal) => {
     try {
-      const got = await incidentsApi.list(api, { status, severity, service }, { signal });
+      const [got, figures] = await Promise.all([
+        incidentsApi.list(api, { status, severity, service }, { signal }),
+        incidentsApi.stats(api, { signal }),
+      ]);
       if (!signal.aborted) {
         setItems(got.data.incidents);
+        setStats(figures.data);
         setNow(Date.now());
         setError(null);
       }
@@ -73,6 +79,11 @@ function IncidentList({ query }: { query: URLSearchParams }) {
             Incidents
           </h1>
           <p class="page__meta">From CloudWatch alarms, alerts, insights and people; refreshed every {Math.round(refreshMs / 1000)} s.</p>
+          {stats && (
+            <p class="page__meta" data-testid="incident-stats">
+              {statsLine(stats)}
+            </p>
+          )}
         </div>
         {canWrite && (
           <button type="button" class="button button--primary" onClick={() => setDeclaring(!declaring)} data-testid="declare-toggle">
@@ -176,7 +187,7 @@ function DeclareForm({ onDone }: { onDone: (incident: Incident) => void }) {
 }
 
 function IncidentPage({ id }: { id: string }) {
-  const { api, timeZone, locale, refreshMs } = useApp();
+  const { api, user, timeZone, locale, refreshMs } = useApp();
   const [incident, setIncident] = useState<IncidentDetail | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [impact, setImpact] = useState<Impact | null>(null);
@@ -202,10 +213,10 @@ function IncidentPage({ id }: { id: string }) {
     }
   }, refreshMs);
 
-  const move = async (status: IncidentStatus) => {
+  const change = async (body: { status?: IncidentStatus; assignee?: string | null }) => {
     if (!etag) return;
     try {
-      await incidentsApi.change(api, id, etag, { status });
+      await incidentsApi.change(api, id, etag, body);
       setNotice(null);
     } catch (e) {
       setNotice(e instanceof ApiError && e.status === 412 ? "Someone changed it meanwhile; reloaded — check and try again." : message(e));
@@ -256,10 +267,15 @@ function IncidentPage({ id }: { id: string }) {
           {buttons.length > 0 && (
             <div class="incident__actions" data-testid="incident-actions">
               {buttons.map((b) => (
-                <button type="button" class="button" onClick={() => move(b.status)} data-testid={`action-${b.status}`}>
+                <button type="button" class="button" onClick={() => change({ status: b.status })} data-testid={`action-${b.status}`}>
                   {b.label}
                 </button>
               ))}
+              {incident.status !== "closed" && incident.assignee !== (user.name ?? user.sub) && (
+                <button type="button" class="button" onClick={() => change({ assignee: user.name ?? user.sub })} data-testid="assign-me">
+                  Assign to me
+                </button>
+              )}
             </div>
           )}
           {notice && (
