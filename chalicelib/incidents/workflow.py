@@ -227,7 +227,8 @@ def _apply_once(repo, change: AlarmChange, alarm, current, settings, now, keep_m
                                  service=_service_of(change), source="cloudwatch",
                                  description=change.description,
                                  links={"alarms": [{"arn": change.alarm_arn, "name": change.alarm_name,
-                                                    "consoleUrl": change.console_url, "kind": change.kind}]})
+                                                    "consoleUrl": change.console_url, "kind": change.kind,
+                                                    "triggeringAlarms": change.triggering_alarms}]})
         entries = [_entry(at, "created", CLOUDWATCH, to="open", text=change.summary()), _alarm_entry(change, at, now)]
         mark = repo.event_mark(change.event_id, incident["id"], now, keep_ms)
         written = repo.write(IncidentWrite(incident, None, None, entries, [mark, alarm_op(incident["id"])]))

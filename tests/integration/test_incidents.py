@@ -155,6 +155,8 @@ def test_metric_math_anomaly_band_and_composite_alarms_open_incidents(client, sh
     incident, _ = detail(client, result["incidentId"])
     assert incident["links"]["alarms"][0]["kind"] == kind and incident["service"] == service
     assert incident["links"]["alarms"][0]["arn"] == event["resources"][0]
+    if kind == "composite":  # the child alarm that tripped it, from state.reasonData
+        assert incident["links"]["alarms"][0]["triggeringAlarms"] == [ARN]
 
 
 def test_configuration_change_event_is_ignored(client):
