@@ -130,6 +130,9 @@ def read_alarm_change(event: Mapping[str, Any]) -> AlarmChange:
     return AlarmChange(
         event_id=event_id[:200], alarm_arn=arn[:1024], alarm_name=name[:255], kind=kind,
         state=state["value"], previous_state=previous.get("value"), state_at=aws_time_ms(state.get("timestamp")),
-        reason=str(state.get("reason") or "")[:1000], region=str(event.get("region") or arn.split(":")[3])[:40],
+        reason=str(state.get("reason") or "")[:1000],
+        # The region is the ARN's (checked by its pattern), never the envelope's free text: it
+        # becomes the host of the console link people click.
+        region=arn.split(":")[3],
         description=str(configuration.get("description") or "")[:1000], metrics=names,
         triggering_alarms=_triggering(state) if kind == "composite" else [])

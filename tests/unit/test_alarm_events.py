@@ -38,3 +38,9 @@ def test_malformed_events_are_refused_clearly(breaking):
     breaking(event)
     with pytest.raises(NotAnAlarmStateChange):
         read_alarm_change(event)
+
+
+def test_the_console_link_takes_its_host_from_the_alarm_arn_not_the_envelope():
+    event = sample()
+    event["region"] = "x@evil.example#"
+    assert read_alarm_change(event).console_url.startswith("https://us-east-1.console.aws.amazon.com/")
