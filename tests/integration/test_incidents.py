@@ -244,7 +244,8 @@ def test_a_viewer_is_refused_every_write_and_nothing_changes(client, issuer):
     viewer = as_role(issuer, "viewer")
     writes = [("POST", "/api/incidents", {"title": "x", "severity": "LOW", "service": "s"}),
               ("PATCH", f"/api/incidents/{incident['id']}", {"status": "acknowledged"}),
-              ("POST", f"/api/incidents/{incident['id']}/notes", {"text": "hi"})]
+              ("POST", f"/api/incidents/{incident['id']}/notes", {"text": "hi"}),
+              ("POST", "/api/insights/any-insight/incident", {})]
     for method, path, body in writes:
         status, reply, _ = call(client, method, path, body, {"if-match": etag, **viewer})
         assert status == 403, (method, path, reply)
