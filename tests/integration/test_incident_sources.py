@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from alerting_helpers import MIN, evaluate, get, minute_now, post, remove_default_rules, send_samples
+
+from tests.conftest import admin_with_every_key_on
 
 LOAD = {"name": "Load high", "kind": "threshold", "source": "metric", "host": "*", "metric": "load.1m",
         "op": ">", "value": 4, "recover": 2, "severity": "CRITICAL", "for": "0s"}
+
+
+@pytest.fixture
+def on_both(store, access_gate, issuer):
+    """The app as an admin with every ingest key, on SQLite and on DynamoDB Local."""
+    yield from admin_with_every_key_on(store, access_gate, issuer)
 
 
 def incidents(api) -> list[dict]:
     return get(api, "/api/incidents")[1]["incidents"]
 
 
-def test_a_critical_alert_opens_one_incident_its_series_join_and_resolutions_are_recorded(api):
+def test_a_critical_alert_opens_one_incident_its_series_join_and_resolutions_are_recorded(on_both):
+    api = on_both
     remove_default_rules(api)
     rule = post(api, "/api/alert-rules", LOAD)[1]
     assert "openIncident" not in rule  # the default: CRITICAL rules open incidents
@@ -36,7 +46,8 @@ def test_a_critical_alert_opens_one_incident_its_series_join_and_resolutions_are
     assert "web-1" in json.dumps(timeline[-1]) or timeline[-1]["ref"]["id"] == incident["links"]["alerts"][0]["id"]
 
 
-def test_open_incident_false_keeps_a_critical_rule_out_and_true_brings_a_low_rule_in(api):
+def test_open_incident_false_keeps_a_critical_rule_out_and_true_brings_a_low_rule_in(on_both):
+    api = on_both
     remove_default_rules(api)
     post(api, "/api/alert-rules", {**LOAD, "openIncident": False})
     post(api, "/api/alert-rules", {**LOAD, "name": "Load low", "severity": "LOW", "openIncident": True})

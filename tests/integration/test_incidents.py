@@ -366,3 +366,12 @@ def test_the_severity_of_alarm_incidents_is_a_setting(client, monkeypatch):
     monkeypatch.setenv("INCIDENTS_ALARM_SEVERITY", "CRITICAL")
     opened = deliver(client, sample())
     assert detail(client, opened["incidentId"])[0]["severity"] == "CRITICAL"
+
+
+def test_an_unchanged_incident_answers_304_to_its_etag(client):
+    incident = declare(client)
+    _, etag = detail(client, incident["id"])
+    reply = client.http.get(f"/api/incidents/{incident['id']}", headers={"if-none-match": etag})
+    assert reply.status_code == 304 and reply.headers["ETag"] == etag
+    call(client, "POST", f"/api/incidents/{incident['id']}/notes", {"text": "a note is a change"})
+    assert client.http.get(f"/api/incidents/{incident['id']}", headers={"if-none-match": etag}).status_code == 200
