@@ -13,11 +13,13 @@ from chalicelib.auth.routes import auth_api
 from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
 from chalicelib.config import auth_settings
+from chalicelib.incidents.routes import incidents_api
 from chalicelib.insights.routes import insights_api
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
 from chalicelib.system.schedules import system_jobs
+from chalicelib.timeline.routes import timeline_api
 from chalicelib.web import add_preflight_routes, http_edge
 
 configure_logging()
@@ -31,6 +33,8 @@ app.register_blueprint(insights_api)
 app.register_blueprint(system_jobs)
 app.register_blueprint(alerts_api)
 app.register_blueprint(alert_jobs)
+app.register_blueprint(incidents_api)
+app.register_blueprint(timeline_api)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

@@ -31,6 +31,24 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class Forbidden(DomainError):
+    """The caller's role may use the route but not make this particular change."""
+
+    status, code = 403, "forbidden"
+
+
+class PreconditionFailed(DomainError):
+    """An ``If-Match`` that is no longer the resource's ETag: someone changed it first."""
+
+    status, code = 412, "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """A write to a versioned resource without ``If-Match``."""
+
+    status, code = 428, "precondition_required"
+
+
 class Busy(DomainError):
     """Contention that a retry resolves; the client should retry after a moment."""
 

@@ -74,7 +74,7 @@ def api_errors(handler: Callable) -> Callable:
 
 # -- the edge: CORS and security headers on every response ------------------------------------
 #: request headers a browser may send cross-origin (preflight)
-CORS_REQUEST_HEADERS = "Authorization, Content-Type, If-None-Match, X-Api-Key"
+CORS_REQUEST_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-Api-Key"
 #: response headers a cross-origin script may read
 CORS_EXPOSED_HEADERS = "ETag, Retry-After, WWW-Authenticate"
 #: how long a browser may cache a preflight answer (seconds)

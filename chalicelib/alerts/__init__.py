@@ -69,3 +69,37 @@ def sources(now: int) -> Sources:
         kpis=lambda granularity, first, last: kpi_totals(business_repository(), granularity, first, last),
         probes=lambda: ProbeLog(default_store()).latest([t.name for t in health_settings().probes]),
         insights=lambda severity, since: insights_since(insights_repository(), severity, since))
+
+
+def notify_channels(notification_id: str, *, name: str, severity: str, category: str, status: str,
+                    items: list[dict], now: int) -> bool:
+    """Tell every channel about something another feature decided (an incident opened,
+    changed, resolved), in the alerts' notification shape and through the same outbox and
+    topic: ``items`` are ``{"id", "message", "labels", "startsAt", "endsAt", "link"}`` (``link``
+    a dashboard path such as ``#/incidents/<id>``), ``status`` is ``firing`` or ``resolved``.
+    Idempotent per ``notification_id``. Returns whether it was new; what cannot be published
+    now stays in the outbox for the next evaluation run."""
+    from .evaluation import publish_outbox
+    from .messages import NOTIFICATION_TYPE
+    repo = repository()
+    channels = [c["id"] for c in repo.channels()]
+    if not channels:
+        return False
+    listed = [{"severity": severity, "state": status, "value": None, "labels": {}, "endsAt": None, **item}
+              for item in items]
+    notification = {
+        "type": NOTIFICATION_TYPE, "version": 1, "notificationId": notification_id, "status": status,
+        "rule": {"id": category, "name": name, "severity": severity, "category": category, "runbookUrl": None},
+        "channels": channels, "firing": listed if status == "firing" else [],
+        "resolved": listed if status == "resolved" else [], "more": {"firing": 0, "resolved": 0},
+        "dashboardUrl": alert_settings().DASHBOARD_URL or None, "createdAt": now}
+    new = repo.add_to_outbox(notification_id, notification)
+    publish_outbox(repo, topic())
+    return new
+
+
+def alerts_between(since_ms: int, until_ms: int, limit: int) -> list[dict]:
+    """Alerts that started in ``[since_ms, until_ms]`` (as listed: state, severity, message,
+    startsAt, endsAt), newest first, at most ``limit``; one key-range query."""
+    from .repository import public_alert
+    return [public_alert(i) for i in repository().alerts_started_between(since_ms, until_ms, limit)]

@@ -179,7 +179,24 @@ def evaluate_rule(repo: AlertsRepository, sources: Sources, rule_id: str, rule: 
                           out.alert, out.history, close=out.keep is None and fp in opened)
               for fp, out in outcomes.items() if out.changed]
     repo.write_series(writes)
+    if rule.opens_incident:
+        tell_incidents(rule_id, rule, [out.alert for out in outcomes.values() if out.history], now)
     return len(outcomes), len(writes), 0 if plan.empty else 1
+
+
+def tell_incidents(rule_id: str, rule: Rule, changed: list[dict[str, Any]], now: int) -> None:
+    """Alerts that started firing open (or join) an incident, resolved ones are recorded on
+    it, through the incidents feature's functions; idempotent per alert, so a re-run repeats
+    nothing. An incident that cannot be written is logged: alerting goes on regardless."""
+    from .. import incidents  # late: incidents is optional to alerting's own work
+    for alert in changed:
+        try:
+            if alert["state"] == "firing":
+                incidents.alert_fired(alert, rule_id, rule.name, now)
+            elif alert["state"] == "resolved":
+                incidents.alert_resolved(alert, now)
+        except Exception:  # noqa: BLE001 - an incident write must never stop evaluation
+            logger.exception("could not record alert %s on an incident", alert["id"])
 
 
 def alert_summary(alert: dict[str, Any]) -> dict[str, Any]:

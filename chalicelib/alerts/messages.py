@@ -131,8 +131,12 @@ def subject(notification: Mapping[str, Any]) -> str:
 
 
 def alert_link(notification: Mapping[str, Any], alert: Mapping[str, Any]) -> str | None:
+    """The dashboard page of an item: the alert's, or the page another feature named
+    (``link``, e.g. ``#/incidents/<id>``)."""
     base = notification.get("dashboardUrl")
-    return f"{base.rstrip('/')}/#/alerts?alert={alert['id']}" if base else None
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/{alert['link']}" if alert.get("link") else f"{base.rstrip('/')}/#/alerts?alert={alert['id']}"
 
 
 def slack_payload(notification: Mapping[str, Any]) -> dict[str, Any]:

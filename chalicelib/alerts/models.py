@@ -110,6 +110,8 @@ class _Rule(_Strict):
     muteWindows: list[MuteWindow] = Field(default_factory=list, max_length=10)
     repeatInterval: StrictStr | None = None
     enabled: StrictBool = True
+    #: its firing alerts open (or join) an incident; absent: only CRITICAL rules do
+    openIncident: StrictBool | None = None
 
     @field_validator("for_")
     @classmethod
@@ -132,6 +134,10 @@ class _Rule(_Strict):
     @property
     def for_ms(self) -> int:
         return parse_duration_ms(self.for_)
+
+    @property
+    def opens_incident(self) -> bool:
+        return self.openIncident if self.openIncident is not None else self.severity == "CRITICAL"
 
     @property
     def repeat_ms(self) -> int | None:

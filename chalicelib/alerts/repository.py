@@ -203,6 +203,11 @@ class AlertsRepository:
             return self.store.query(ALERTS, "alert", limit=limit, cursor=cursor)
         return self.store.query(ALERTS, f"alert-state#{state}", index="gsi1", limit=limit, cursor=cursor)
 
+    def alerts_started_between(self, since_ms: int, until_ms: int, limit: int) -> list[Item]:
+        """Alerts started in ``[since_ms, until_ms]``, newest first (ids sort by start time)."""
+        return self.store.query(ALERTS, "alert", sk_min=f"{max(0, since_ms):012x}",
+                                sk_max=f"{until_ms + 1:012x}", limit=limit).items
+
     def history(self, alert_id: str, limit: int = 200) -> list[Item]:
         return self.store.query(ALERTS, f"history#{alert_id}", newest_first=False, limit=limit).items
 

@@ -139,3 +139,10 @@ def kpi_totals(repo: BusinessRepository, granularity: str, first_bucket: int,
     return {"revenue": totals.revenue, "orders": totals.orders, "aov": totals.aov,
             "conversion": totals.conversion, "sessions": totals.sessions,
             "dau": sum(c.get("active_users", 0) for c in rows)}
+
+
+def hourly_sales(repo: BusinessRepository, first_hour_ms: int, last_hour_ms: int) -> dict[int, dict[str, int]]:
+    """Revenue (minor units) and orders of each hour bucket in ``[first_hour_ms, last_hour_ms]``
+    (bucket starts), from the hour roll-ups: one range query. Hours without sales are absent."""
+    return {bucket: {"revenue": int(c.get("revenue", 0)), "orders": int(c.get("orders", 0))}
+            for (bucket, dim), c in repo.counters("biz", "h", first_hour_ms, last_hour_ms).items() if dim == ""}

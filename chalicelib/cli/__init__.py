@@ -53,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     revoke = apikey.add_parser("revoke", help="revoke a key (refused everywhere within seconds)")
     revoke.add_argument("key_id", metavar="ID")
 
+    events = commands.add_parser("events", help="the local EventBridge bus").add_subparsers(
+        dest="action", required=True)
+    put_event = events.add_parser("put", help="put an event on the local bus; the running worker "
+                                              "delivers it to every on_cw_event handler it matches")
+    put_event.add_argument("--file", required=True, help="a JSON event (as EventBridge delivers it, or a "
+                                                         "PutEvents entry); - reads standard input")
+
     args = parser.parse_args(argv)
     from ..config import ConfigError
     try:
@@ -62,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .commands import load_demo
             return load_demo(args.days, args.seed, args.if_empty)
+        if args.command == "events":
+            from .commands import put_event
+            return put_event(args.file)
         if args.command == "token":
             from .access_commands import print_token
             return print_token(args.role, args.minutes, args.issuer)

@@ -56,3 +56,28 @@ def load_demo(days: int, seed: int, if_empty: bool) -> int:
     took = time.perf_counter() - started
     print(f"demo data: {total:,} events over {days} days in {took:.1f} s")
     return 0
+
+
+def put_event(path: str) -> int:
+    """``missionctl events put --file event.json``: onto the local bus, as PutEvents does."""
+    import json
+    from pathlib import Path
+
+    from ..local.event_bus import BadEvent, LocalEventBus, envelope
+    from ..storage import default_store
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text()
+        event = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        print(f"missionctl: cannot read an event from {path}: {exc}", file=sys.stderr)
+        return 2
+    events = event if isinstance(event, list) else [event]
+    try:  # every event checked before any is put: all or nothing, as a PutEvents call
+        whole = [envelope(e if isinstance(e, dict) else {}, time.time()) for e in events]
+    except BadEvent as exc:
+        print(f"missionctl: {exc}", file=sys.stderr)
+        return 2
+    bus = LocalEventBus(default_store())
+    for event in whole:
+        print(f"put event {bus.put(event)} on the local bus")
+    return 0

@@ -29,3 +29,17 @@ def insights_since(repo: InsightsRepository, min_severity: Severity, since_ms: i
     Index queries only."""
     from .repository import drop_keys
     return drop_keys(repo.started_since(min_severity, since_ms))
+
+
+def insight_by_id(insight_id: str) -> dict | None:
+    """One insight as listed (the incidents feature promotes confirmed ones)."""
+    from .repository import drop_keys
+    item = repository().get(insight_id)
+    return drop_keys([item])[0] if item else None
+
+
+def insights_between(since_ms: int, until_ms: int, limit: int) -> list[dict]:
+    """Insights started in ``[since_ms, until_ms]``, newest first, at most ``limit`` (index
+    queries only): the product's timeline and an incident's "what changed before"."""
+    from .repository import drop_keys
+    return drop_keys(repository().started_between(since_ms, until_ms, limit))

@@ -153,6 +153,16 @@ class InsightsRepository:
         members = {m for i in found if i["type"] == "pattern" for m in i.get("members", [])}
         return sorted((i for i in found if i["id"] not in members), key=lambda i: i["id"], reverse=True)
 
+    def started_between(self, since_ms: int, until_ms: int, limit: int) -> list[Item]:
+        """Insights of any severity started in ``[since_ms, until_ms]``, newest first, at most
+        ``limit``: one bounded index query per severity (the product's timeline reads this)."""
+        found: list[Item] = []
+        for severity in SEVERITIES:
+            page = self.store.query(TABLE, f"sev#{severity}", sk_min=f"{since_ms:013d}",
+                                    sk_max=f"{until_ms:013d}\uffff", limit=limit, index="gsi1")
+            found += page.items
+        return sorted(found, key=lambda i: i["id"], reverse=True)[:limit]
+
     # -- feedback --------------------------------------------------------------------------
     def record_feedback(self, insight: Item, verdict: str, dismissal_delta: int) -> Item:
         """The verdict on the insight (versioned: two operators cannot both flip it) and the

@@ -4,7 +4,9 @@ It invokes the very handler functions the app registers (``app.handler_map``) wi
 of the shape AWS sends: EventBridge "Scheduled Event"s for ``@app.schedule``, DynamoDB
 Streams records (from the store's change log) for ``@app.on_dynamodb_record``, and SNS
 notifications for ``@app.on_sns_message`` (messages published to the local topic emulation,
-``chalicelib.local.sns``, which also writes the topic's email to the outbox). Stream
+``chalicelib.local.sns``, which also writes the topic's email to the outbox), and events put on
+the local EventBridge bus (``chalicelib.local.event_bus``) for each ``@app.on_cw_event`` whose
+pattern matches. Stream
 deliveries honour ``batchItemFailures`` as Lambda does with ReportBatchItemFailures: the batch
 is retried from the first failed record, never skipped.
 """
@@ -124,11 +126,12 @@ def local_stream_arn(physical_table: str) -> str:
 
 class LocalWorker:
     def __init__(self, app: Any, store: Store, table_prefix: str, clock: Callable[[], float] = time.time):
-        from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SNSEventConfig
+        from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, ScheduledEventConfig, SNSEventConfig
         self.app, self.store, self.prefix, self.clock = app, store, table_prefix, clock
         self.jobs: list[ScheduledJob] = []
         self.streams: list[tuple[str, str, Callable, int]] = []  # name, table, handler, batch
         self.topics: list[tuple[str, str, Callable]] = []  # function name, topic, handler
+        self.rules: list[tuple[str, dict, Callable]] = []  # function name, event pattern, handler
         for source in app.event_sources:
             if isinstance(source, ScheduledEventConfig):
                 expr = source.schedule_expression
@@ -138,6 +141,8 @@ class LocalWorker:
                 table = source.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
                 self.streams.append((source.name, table.removeprefix(table_prefix),
                                      app.handler_map[source.name], source.batch_size))
+            elif isinstance(source, CloudWatchEventConfig):
+                self.rules.append((source.name, source.event_pattern, app.handler_map[source.name]))
             elif isinstance(source, SNSEventConfig):
                 self.topics.append((source.name, source.topic.rsplit(":", 1)[-1],
                                     app.handler_map[source.name]))
@@ -209,6 +214,13 @@ class LocalWorker:
             done += LocalTopic(self.store, topic).deliver(handler, lambda: LambdaContext(name))
         return done
 
+    # -- the EventBridge bus ------------------------------------------------------------------
+    def deliver_events(self) -> int:
+        """Events put on the local bus, to every ``on_cw_event`` handler whose pattern matches;
+        returns events done."""
+        from .event_bus import LocalEventBus
+        return LocalEventBus(self.store).deliver(self.rules, LambdaContext)
+
     # -- housekeeping -----------------------------------------------------------------------
     def trim_delivered_changes(self) -> int:
         """Delete the change-log entries every consumer of their table has received (a table
@@ -245,6 +257,7 @@ class LocalWorker:
             try:
                 self.deliver_changes()
                 self.deliver_notifications()
+                self.deliver_events()
                 self.housekeeping()
             except Exception:  # noqa: BLE001 - keep the worker alive through a store hiccup
                 logger.exception("worker tick failed; retrying")

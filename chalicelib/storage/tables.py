@@ -34,6 +34,9 @@ TABLES: dict[str, TableSpec] = {
                                     "history, silences, evaluation marks, the notification outbox"),
         TableSpec("notifications", purpose="notification channels (secrets included), the "
                                            "delivery log, per-channel delivery claims"),
+        TableSpec("incidents", stream=True,
+                  purpose="incidents, their status/severity/service pointers, append-only "
+                          "timelines, alarm marks, handled-event marks (TTL)"),
     )
 }
 

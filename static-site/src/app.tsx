@@ -14,6 +14,7 @@ import { FiringCount } from "./components/AlertsPanel";
 import { Alerts } from "./pages/Alerts";
 import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
+import { Incidents } from "./pages/Incidents";
 import { Insights } from "./pages/Insights";
 import { Overview } from "./pages/Overview";
 
@@ -59,6 +60,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
   else if (page.path === "/insights") content = <Insights query={route.query} />;
   else if (page.path === "/alerts") content = <Alerts query={route.query} />;
+  else if (page.path === "/incidents") content = <Incidents query={route.query} />;
   else content = <Overview query={route.query} />;
 
   // The other consoles' code comes after the first page is up, while the user reads it.

@@ -16,11 +16,7 @@ export const PAGES: readonly PageDef[] = [
   { path: "/hosts", label: "Hosts" },
   { path: "/insights", label: "Insights" },
   { path: "/alerts", label: "Alerts" },
-  {
-    path: "/incidents",
-    label: "Incidents",
-    soon: "Incidents opened from CloudWatch alarms or by hand: status, owner, timeline and audit trail.",
-  },
+  { path: "/incidents", label: "Incidents" },
   {
     path: "/ci",
     label: "CI",

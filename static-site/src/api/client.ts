@@ -260,9 +260,15 @@ export class ApiClient {
    * A write with any method (PUT, DELETE, POST): a JSON body in, JSON out, or null for an
    * answer without a body (204).
    */
-  async write<T>(method: string, path: string, payload?: unknown, opts: { signal?: AbortSignal } = {}): Promise<T | null> {
+  async write<T>(
+    method: string,
+    path: string,
+    payload?: unknown,
+    opts: { signal?: AbortSignal; headers?: Record<string, string> } = {},
+  ): Promise<T | null> {
     const url = this.url(path);
-    const headers: Record<string, string> = { Accept: "application/json" };
+    // (opts.headers: preconditions such as If-Match for a versioned resource)
+    const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
     if (payload !== undefined) headers["Content-Type"] = "application/json";
     const init = { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) };
     const res = await this.send(url, init, opts.signal);

@@ -4,6 +4,7 @@
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
+import { incidentsApi } from "../api/incidents";
 import {
   INSIGHT_TYPES,
   SEVERITIES,
@@ -110,6 +111,15 @@ export function Insights({ query }: { query: URLSearchParams }) {
     }
   };
 
+  const promote = async (insight: Insight) => {
+    try {
+      const incident = await incidentsApi.promoteInsight(api, insight.id);
+      if (incident) navigate(buildHash("/incidents", { id: incident.id }));
+    } catch (e) {
+      setNotice(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
   const items = page?.insights ?? [];
   return (
     <section class="page insights" aria-labelledby="page-title">
@@ -170,6 +180,11 @@ export function Insights({ query }: { query: URLSearchParams }) {
                 <button type="button" class="button button--small" onClick={() => judge(i, "dismiss")} disabled={i.feedback === "dismiss"}>
                   Dismiss
                 </button>
+                {i.feedback === "confirm" && (
+                  <button type="button" class="button button--small" onClick={() => promote(i)} data-testid="open-incident">
+                    Open incident
+                  </button>
+                )}
               </div>
             )}
           </li>

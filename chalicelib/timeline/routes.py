@@ -1,0 +1,20 @@
+"""``GET /api/timeline``: thin wiring over ``timeline.timeline``."""
+from __future__ import annotations
+
+import time
+
+from chalice import Blueprint
+
+from ..auth import access
+from ..web import api_errors, json_response
+from . import timeline
+
+timeline_api = Blueprint(__name__)
+
+
+@timeline_api.route("/api/timeline", methods=["GET"])
+@access.role("viewer")
+@api_errors
+def get_timeline():
+    request = timeline_api.current_request
+    return json_response(request, timeline(dict(request.query_params or {}), int(time.time() * 1000)))
