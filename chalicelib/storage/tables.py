@@ -34,6 +34,11 @@ TABLES: dict[str, TableSpec] = {
                                     "history, silences, evaluation marks, the notification outbox"),
         TableSpec("notifications", purpose="notification channels (secrets included), the "
                                            "delivery log, per-channel delivery claims"),
+        TableSpec("ci_runs", stream=True,
+                  purpose="GitHub Actions runs (TTL 30 days) with their jobs and steps, check "
+                          "suites and runs, repositories with their latest run per workflow"),
+        TableSpec("ci", purpose="webhook delivery ids, CI health roll-ups, deploy runs by time, "
+                                "pending backfills, users' settings"),
     )
 }
 
