@@ -96,7 +96,7 @@ def run_of(run: Mapping[str, Any], repo: str, workflow: Mapping[str, Any] | None
 def job_of(job: Mapping[str, Any], repo: str) -> dict[str, Any]:
     """A workflow job with its steps, as stored."""
     steps = job.get("steps") if isinstance(job.get("steps"), list) else []
-    return {
+    record = {
         "repo": repo, "jobId": _need(job, "id", int, "workflow_job"), "runId": _need(job, "run_id", int, "workflow_job"),
         "runAttempt": job.get("run_attempt") if isinstance(job.get("run_attempt"), int) else 1,
         "name": _text(job.get("name"), 255) or "job", "workflowName": _text(job.get("workflow_name"), 255),
@@ -109,6 +109,9 @@ def job_of(job: Mapping[str, Any], repo: str) -> dict[str, Any]:
                    "completedAt": epoch_ms(s.get("completed_at"))}
                   for s in steps[:MAX_STEPS] if isinstance(s, Mapping)],
     }
+    if not record["steps"]:
+        del record["steps"]  # (no empty lists in stream images)
+    return record
 
 
 def check_of(event: str, payload: Mapping[str, Any], repo: str) -> dict[str, Any]:
@@ -154,7 +157,13 @@ def merged_run(new: dict[str, Any], stored: Mapping[str, Any] | None) -> dict[st
         attempts[str(stored.get("runAttempt") or 1)] = stored.get("conclusion")
     if new["status"] == "completed":
         attempts[str(new["runAttempt"])] = new.get("conclusion")
-    return {**new, "attempts": attempts, "requestedBy": list((stored or {}).get("requestedBy") or [])}
+    merged = dict(new)
+    # (Empty maps and lists are left out: DynamoDB Streams' images of them trip stream readers.)
+    if attempts:
+        merged["attempts"] = attempts
+    if (stored or {}).get("requestedBy"):
+        merged["requestedBy"] = list(stored["requestedBy"])
+    return merged
 
 
 def newly_completed(new: Mapping[str, Any], stored: Mapping[str, Any] | None) -> bool:

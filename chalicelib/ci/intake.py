@@ -38,7 +38,8 @@ def updated_repo(stored: Mapping[str, Any] | None, info: Mapping[str, Any],
             latest[run["workflowName"]] = {k: run.get(k) for k in (
                 "runId", "runAttempt", "status", "conclusion", "createdAt", "updatedAt", "branch", "sha",
                 "htmlUrl", "actor", "title")}
-    repo["latest"] = latest
+    if latest:
+        repo["latest"] = latest
     if run is not None:
         repo["lastRunAt"] = max(repo.get("lastRunAt") or 0, run["updatedAt"])
     if push is not None:
@@ -71,7 +72,7 @@ class Intake:
             return 200, {"result": self.record_run(run, info, marker), "event": event}
         if event == "workflow_job":
             job = events.job_of(payload.get("workflow_job") or {}, info["repo"])
-            return 200, {"result": self._record_job(job, marker), "event": event}
+            return 200, {"result": self._record_job(job, info, marker), "event": event}
         if event in ("check_run", "check_suite"):
             check = events.check_of(event, payload, info["repo"])
             return 200, {"result": self._record_check(check, marker), "event": event}
@@ -99,12 +100,12 @@ class Intake:
             return ops
         return self._write(marker, plan)
 
-    def _record_job(self, job: dict[str, Any], marker: list[Op]) -> str:
+    def _record_job(self, job: dict[str, Any], info: Mapping[str, Any], marker: list[Op]) -> str:
         def plan() -> list[Op] | None:
             stored = self.repo.job(job["repo"], job["runId"], job["jobId"])
             if not events.advances(job, stored, events.job_rank):
                 return None
-            return [self.repo.job_op(job, stored, self.now())]
+            return [self.repo.job_op(job, stored, self.now()), *self._repo_ops(info)]
         return self._write(marker, plan)
 
     def _record_check(self, check: dict[str, Any], marker: list[Op]) -> str:
