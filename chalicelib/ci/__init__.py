@@ -28,7 +28,7 @@ def repository() -> CiRepository:
     return CiRepository(default_store(), ci_settings().run_ttl_ms)
 
 
-def intake(clock: Callable[[], int] = now_ms):
+def run_intake(clock: Callable[[], int] = now_ms):
     from .intake import Intake
     return Intake(repository(), ci_settings(), config.settings().team_timezone, clock)
 

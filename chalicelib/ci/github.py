@@ -81,6 +81,11 @@ class GitHubApp:
         return body["token"]
 
     # -- the calls the console makes ------------------------------------------------------------
+    def installations(self) -> list[int]:
+        """The ids of the App's installations (App JWT)."""
+        body = self._call("GET", "/app/installations", auth=f"Bearer {self.app_jwt()}", params={"per_page": 100})
+        return [int(i["id"]) for i in body if isinstance(i, dict) and isinstance(i.get("id"), int)]
+
     def installation_repositories(self, installation_id: int) -> Iterator[dict[str, Any]]:
         for page in self._pages(installation_id, "/installation/repositories", "repositories", 100, 10_000):
             yield from page

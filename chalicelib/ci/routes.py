@@ -15,7 +15,7 @@ from .. import bounded_json, config
 from ..auth import access, current_principal
 from ..errors import InvalidInput, PayloadTooLarge, pydantic_details
 from ..web import JSON_HEADERS, api_errors, error_response, json_body, json_response
-from . import console, events, intake, now_ms, repository
+from . import console, events, now_ms, repository, run_intake
 from .models import Preferences, RunFilters
 from .settings import GITHUB_MAX_PAYLOAD_BYTES
 
@@ -67,7 +67,7 @@ def github_webhook():
     if not isinstance(payload, dict):
         raise InvalidInput("the body must be a JSON object")
     try:
-        status, body = intake().receive(event, delivery, payload)
+        status, body = run_intake().receive(event, delivery, payload)
     except events.PayloadRefused as refused:
         raise InvalidInput(f"the {event} payload was refused: {refused}") from None
     return _reply(body, status)
@@ -179,7 +179,7 @@ def backfill_installations(event):
     from . import github_client
     from .backfill import backfill_installation, installations_to_backfill
     from .settings import ci_settings
-    writer = intake()
+    writer = run_intake()
     done = []
     for installation_id in installations_to_backfill(writer):
         counts = backfill_installation(github_client(), writer, installation_id, ci_settings().CI_BACKFILL_RUNS)
