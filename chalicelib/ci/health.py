@@ -34,11 +34,11 @@ def completion_deltas(run: Mapping[str, Any]) -> dict[str, int]:
     if is_flaky(run):
         deltas["flaky"] = 1
     started, updated, created = run.get("startedAt"), run.get("updatedAt"), run.get("createdAt")
-    if started and updated and updated >= started:
+    if started is not None and updated is not None and updated >= started:
         deltas[f"d{bucket_of((updated - started) / 1000)}"] = 1
         deltas["durations"] = 1
     # Queue time only for first attempts: a re-run's start is far from the run's creation.
-    if int(run.get("runAttempt") or 1) == 1 and started and created and started >= created:
+    if int(run.get("runAttempt") or 1) == 1 and started is not None and created is not None and started >= created:
         deltas[f"q{bucket_of((started - created) / 1000)}"] = 1
         deltas["queues"] = 1
     return deltas
