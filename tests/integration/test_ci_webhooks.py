@@ -259,3 +259,25 @@ def test_viewers_cannot_rerun_or_cancel(ci, issuer):
     viewer = {"authorization": f"Bearer {issuer.token('viewer')}"}
     for path in (f"/api/repos/{REPO}/runs/{RUN_ID}/rerun", f"/api/repos/{REPO}/runs/{RUN_ID}/cancel"):
         assert ci.http.post(path, headers=viewer).status_code == 403
+
+
+CI_RULE = {"name": "main's CI failing", "kind": "threshold", "source": "ci", "repo": REPO, "workflow": "*",
+           "measure": "failureRate", "window": "24h", "minRuns": 2, "op": ">", "value": 20,
+           "severity": "HIGH", "for": "0s"}
+
+
+def test_a_ci_failure_rate_rule_fires_from_the_health_roll_ups(ci, engine):
+    from chalicelib.alerts import sources
+    from chalicelib.alerts.models import parse_rule
+    reply = ci.http.post("/api/alert-rules", headers={"content-type": "application/json"}, body=json.dumps(CI_RULE))
+    assert reply.status_code == 201, reply.body
+    for bad in ({"measure": "vibes"}, {"window": "90m"}, {"repo": "no slash"}):
+        reply = ci.http.post("/api/alert-rules", headers={"content-type": "application/json"},
+                             body=json.dumps({**CI_RULE, **bad}))
+        assert reply.status_code == 400, bad
+    _runs_of(ci, engine, 6)  # 2 of 6 failed, completed 2020-10-05 16:00-16:06 UTC
+    rule = parse_rule(CI_RULE)
+    (seen,) = sources(1601915604000 + 3_600_000).observe(rule)
+    assert seen.labels == {"repo": REPO, "workflow": "test"} and seen.value == round(200 / 6, 2)
+    (quiet,) = sources(1601915604000 + 3_600_000).observe(parse_rule({**CI_RULE, "minRuns": 7}))
+    assert quiet.value is None  # fewer runs than minRuns: no judgement
