@@ -21,15 +21,7 @@ export const PAGES: readonly PageDef[] = [
     label: "Incidents",
     soon: "Incidents opened from CloudWatch alarms or by hand: status, owner, timeline and audit trail.",
   },
-  {
-    path: "/ci",
-    label: "CI",
-    soon: "GitHub Actions runs of your repositories as they happen, with re-run.",
-  },
-  {
-    path: "/settings",
-    label: "Settings",
-    role: "admin", // API keys, team settings and roles: what only admins change
-    soon: "Team time zone, reporting currency, notification channels and API keys.",
-  },
+  { path: "/ci", label: "CI" },
+  // Each user's own settings (repositories, theme, refresh, notifications): everyone signed in.
+  { path: "/settings", label: "Settings" },
 ];
