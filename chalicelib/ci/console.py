@@ -131,7 +131,7 @@ def act_on_run(repo: CiRepository, client_of: Callable[[], GitHubApp], name: str
     for _attempt in range(5):
         try:
             requested = [*(run.get("requestedBy") or [])][-19:] + [request]
-            repo.store.put_versioned("ci_runs", {**run, "requestedBy": requested}, run.get("version"))
+            repo.save_run_requests(run, requested)
             break
         except VersionConflict:
             run = repo.run(name, run_id) or run

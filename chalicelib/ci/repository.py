@@ -20,9 +20,9 @@ Runs, jobs, checks and deliveries expire after the run TTL (30 days); roll-ups a
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
-from ..storage import Delete, Increment, Item, Op, Page, Put, Store, VersionedPut
+from ..storage import Increment, Item, Op, Page, Put, Store, VersionedPut
 
 RUNS, CI = "ci_runs", "ci"
 ROLLUP_TTL_MS = 60 * 86_400_000
@@ -56,14 +56,7 @@ class CiRepository:
         return self.store.get(RUNS, run_pk(repo, run_id), "run")
 
     def run_with_jobs(self, repo: str, run_id: int) -> tuple[Item | None, list[Item]]:
-        items: list[Item] = []
-        cursor = None
-        while True:
-            page = self.store.query(RUNS, run_pk(repo, run_id), newest_first=False, limit=200, cursor=cursor)
-            items += page.items
-            cursor = page.cursor
-            if cursor is None:
-                break
+        items = self._all(RUNS, run_pk(repo, run_id))
         run = next((i for i in items if i["sk"] == "run"), None)
         return run, [i for i in items if i["sk"].startswith("job#")]
 
@@ -156,16 +149,12 @@ class CiRepository:
     def backfill_done(self, installation_id: int) -> None:
         self.store.delete(CI, "backfill", str(installation_id))
 
+    def save_run_requests(self, run: Item, requested: list[dict[str, Any]]) -> Item:
+        """The run with who asked for re-runs and cancels; ``VersionConflict`` if it moved meanwhile."""
+        return self.store.put_versioned(RUNS, {**run, "requestedBy": requested}, run.get("version"))
+
     def save_preferences(self, subject: str, prefs: dict[str, Any], expected_version: int | None) -> Item:
         return self.store.put_versioned(CI, {**prefs, "pk": f"prefs#{subject}", "sk": "prefs"}, expected_version)
 
     def write(self, ops: Sequence[Op]) -> None:
         self.store.transact(list(ops))
-
-    def write_all(self, ops: Iterable[Op]) -> None:
-        """Independent records (a backfill's runs): one transaction each, no delivery."""
-        for op in ops:
-            self.store.transact([op])
-
-
-__all__ = ["CiRepository", "RUNS", "CI", "Delete"]
