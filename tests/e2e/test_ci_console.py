@@ -5,6 +5,7 @@ it; the Settings page's theme is the shell's theme."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -111,3 +112,17 @@ def test_the_settings_theme_is_the_shells_theme_and_is_kept_per_user(ci_product,
     # Another user's settings are their own.
     other = signed_in_page("operator", "/#/settings")
     expect(other.get_by_test_id("settings-theme")).to_have_value("system")
+
+
+def test_the_running_product_takes_a_20_mb_delivery_and_refuses_a_bigger_than_github_one(ci_product):
+    data = json.loads(run_payload("completed"))
+    data["workflow_run"]["head_commit"]["message"] = "m" * (20 * 1024 * 1024)
+    assert deliver(ci_product, "workflow_run", json.dumps(data).encode())["result"] == "stored"
+    too_big = b" " * (25 * 1024 * 1024 + 1)
+    req = urllib.request.Request(ci_product.base_url + "/webhooks/github", data=too_big, method="POST", headers={
+        "Content-Type": "application/json", "X-GitHub-Event": "ping", "X-GitHub-Delivery": "big",
+        "X-Hub-Signature-256": sign(SECRET.encode(), too_big)})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=60)
+    assert refused.value.code == 413
+    assert json.loads(refused.value.read())["error"]["code"] == "too_large"
