@@ -107,7 +107,9 @@ def alert_message(rule: Rule, state: str, value: float | None, labels: Mapping[s
     if isinstance(rule, InsightRule):
         return detail.get("message") or f"an insight of severity {rule.minSeverity} or more is open"
     if isinstance(rule, CiThreshold):
-        what = f"{rule.measure} of {labels.get('workflow', rule.workflow)} on {labels.get('repo', rule.repo)} over {rule.window}"
+        branch = " (default branch)" if rule.branch == "default" else ""
+        what = (f"{rule.measure} of {labels.get('workflow', rule.workflow)} on {labels.get('repo', rule.repo)}"
+                f"{branch} over {rule.window}")
         unit = " %" if rule.measure == "failureRate" else ("" if rule.measure == "flaky" else " s")
         if state == "nodata":
             return f"No judgement on {what}: fewer than {rule.minRuns} completed runs"

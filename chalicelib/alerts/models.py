@@ -248,6 +248,8 @@ class CiThreshold(_Rule):
     source: Literal["ci"]
     repo: Annotated[StrictStr, Field(max_length=201, pattern=r"^(\*|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)$")] = "*"
     workflow: Annotated[StrictStr, Field(min_length=1, max_length=255)] = "*"
+    #: "*": runs on every branch; "default": the repository's default branch (main's CI) only
+    branch: Literal["*", "default"] = "*"
     measure: Literal["failureRate", "durationMedianS", "durationP90S", "queueMedianS", "queueP90S", "flaky"]
     window: StrictStr = "24h"
     #: fewer completed runs in the window than this: no judgement (a quiet repo does not page)

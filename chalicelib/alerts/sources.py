@@ -105,7 +105,7 @@ class Sources:
         rows = self._cached(("ci", rule.window_ms), lambda: self._ci(until - rule.window_ms, until))
         out = []
         for row in rows:
-            if (rule.repo != "*" and row["repo"] != rule.repo) or (
+            if row.get("branch", "*") != rule.branch or (rule.repo != "*" and row["repo"] != rule.repo) or (
                     rule.workflow != "*" and not fnmatch.fnmatchcase(row["workflow"], rule.workflow)):
                 continue
             value = row.get(rule.measure)

@@ -158,31 +158,39 @@ def save_preferences(repo: CiRepository, subject: str, prefs: Preferences) -> di
 
 def workflow_health(repo: CiRepository, now_ms: int, tz: str, windows: Iterable[int] = health.WINDOWS_DAYS
                     ) -> list[dict[str, Any]]:
-    """Per workflow: stats over each window of days (ending today) and a daily series of the
-    last 30 days (failure rate, runs, p90 duration), from the day roll-ups."""
+    """Per workflow: stats over each window of days (ending today), for all branches
+    (``windows``) and the default branch (``defaultBranch``), and a daily series of the last 30
+    days (failure rate, runs, p90 duration), from the day roll-ups."""
     today = local_date(now_ms, tz)
     longest = max(windows)
     first = local_date(now_ms - (longest - 1) * DAY_MS, tz)
     out = []
     for wf in repo.workflows():
-        buckets = repo.health_buckets(wf["repo"], wf["workflow"], f"d#{first}", f"d#{today}")
-        by_day = {b["sk"][2:]: b for b in buckets}
-        stats = {}
-        for days in windows:
-            since = local_date(now_ms - (days - 1) * DAY_MS, tz)
-            stats[f"{days}d"] = health.window_stats(health.summed(b for d, b in by_day.items() if d >= since))
-        series = [{"day": d, **health.window_stats(health.summed([b]))} for d, b in sorted(by_day.items())]
-        out.append({"repo": wf["repo"], "workflow": wf["workflow"], "windows": stats, "daily": series})
+        by_scope = {}
+        for scope in ("d", "dd"):
+            buckets = repo.health_buckets(wf["repo"], wf["workflow"], f"{scope}#{first}", f"{scope}#{today}")
+            by_scope[scope] = {b["sk"].split("#", 1)[1]: b for b in buckets}
+        stats: dict[str, dict[str, Any]] = {"d": {}, "dd": {}}
+        for scope, by_day in by_scope.items():
+            for days in windows:
+                since = local_date(now_ms - (days - 1) * DAY_MS, tz)
+                stats[scope][f"{days}d"] = health.window_stats(health.summed(b for d, b in by_day.items() if d >= since))
+        series = [{"day": d, **health.window_stats(health.summed([b]))} for d, b in sorted(by_scope["d"].items())]
+        out.append({"repo": wf["repo"], "workflow": wf["workflow"], "windows": stats["d"],
+                    "defaultBranch": stats["dd"], "daily": series})
     out.sort(key=lambda w: (w["repo"], w["workflow"]))
     return out
 
 
 def health_series(repo: CiRepository, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
     """Each workflow's stats over ``[since_ms, until_ms)`` from its hour roll-ups: what alert
-    rules read (``failureRate``, ``durationP90S``, ``flaky``, ...), labelled by repo and workflow."""
+    rules read (``failureRate``, ``durationP90S``, ``flaky``, ...), labelled by repo and
+    workflow, once for all branches (``branch`` "*") and once for the default branch ("default")."""
     out = []
+    first, last = f"{since_ms - since_ms % 3_600_000:013d}", f"{until_ms - 1:013d}"
     for wf in repo.workflows():
-        buckets = repo.health_buckets(wf["repo"], wf["workflow"], f"h#{since_ms - since_ms % 3_600_000:013d}",
-                                      f"h#{until_ms - 1:013d}")
-        out.append({"repo": wf["repo"], "workflow": wf["workflow"], **health.window_stats(health.summed(buckets))})
+        for scope, branch in (("h", "*"), ("hd", "default")):
+            buckets = repo.health_buckets(wf["repo"], wf["workflow"], f"{scope}#{first}", f"{scope}#{last}")
+            out.append({"repo": wf["repo"], "workflow": wf["workflow"], "branch": branch,
+                        **health.window_stats(health.summed(buckets))})
     return out

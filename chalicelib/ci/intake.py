@@ -94,7 +94,8 @@ class Intake:
                 from .health import completion_deltas
                 at = merged["updatedAt"]
                 ops += self.repo.rollup_ops(run["repo"], merged["workflowName"], local_date(at, self.tz),
-                                            hour_start(at, self.tz), completion_deltas(merged), now)
+                                            hour_start(at, self.tz), completion_deltas(merged), now,
+                                            default_branch=merged.get("branch") == info.get("defaultBranch"))
             if self.settings.is_deploy(merged["workflowName"]):
                 ops.append(self.repo.deploy_op(merged, now))
             return ops

@@ -11,7 +11,8 @@ Table ``ci_runs`` (streamed: its changes are what the live feature pushes on the
 - ``check#<owner>/<name>`` / ``<kind>#<id>``: check suites and runs.
 
 Table ``ci``: ``delivery#<guid>`` / ``delivery`` (what makes a redelivery change nothing),
-``health#<owner>/<name>#<workflow>`` / ``d#<date>`` and ``h#<hourStart:13>`` (roll-ups),
+``health#<owner>/<name>#<workflow>`` / ``d#<date>`` and ``h#<hourStart:13>`` (roll-ups of all
+branches; ``dd#``/``hd#`` the default branch's),
 ``workflows`` / ``<owner>/<name>#<workflow>`` (every workflow with roll-ups), ``deploys`` /
 ``<createdAt:13>#<owner>/<name>#<runId>`` (deploy runs by time), ``backfill`` / ``<installationId>``
 (backfills asked for and not yet done), ``prefs#<subject>`` / ``prefs`` (a user's settings).
@@ -126,11 +127,14 @@ class CiRepository:
                             stored.get("version") if stored else None)
 
     def rollup_ops(self, repo: str, workflow: str, day: str, hour_ms: int, deltas: dict[str, int],
-                   now_ms: int) -> list[Op]:
+                   now_ms: int, default_branch: bool) -> list[Op]:
+        """All branches' buckets (``d#``, ``h#``) and, for a run on the default branch, its own
+        (``dd#``, ``hd#``), so "main's failure rate" reads main's runs only."""
         defaults = {"repo": repo, "workflow": workflow, "ttl": self._ttl(now_ms, ROLLUP_TTL_MS)}
         pk = f"health#{repo}#{workflow}"
-        return [Increment(CI, pk, f"d#{day}", deltas, defaults),
-                Increment(CI, pk, f"h#{hour_ms:013d}", deltas, defaults),
+        scopes = ("", "d") if default_branch else ("",)
+        return [*(Increment(CI, pk, f"d{scope}#{day}", deltas, defaults) for scope in scopes),
+                *(Increment(CI, pk, f"h{scope}#{hour_ms:013d}", deltas, defaults) for scope in scopes),
                 Increment(CI, "workflows", f"{repo}#{workflow}", {"completed": 1},
                           {"repo": repo, "workflow": workflow})]
 

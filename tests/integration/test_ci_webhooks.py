@@ -184,7 +184,7 @@ def _runs_of(ci, engine, count: int) -> None:
         run = base["workflow_run"]
         run.update(id=1000 + i, created_at=f"2020-10-05T16:{i:02d}:00Z", updated_at=f"2020-10-05T16:{i:02d}:30Z",
                    run_started_at=f"2020-10-05T16:{i:02d}:05Z",
-                   head_branch="main" if i % 2 else "feature", conclusion="failure" if i % 3 == 0 else "success")
+                   head_branch="master" if i % 2 else "feature", conclusion="failure" if i % 3 == 0 else "success")
         assert deliver(ci, "workflow_run", json.dumps(base).encode()).status_code == 200
 
 
@@ -194,7 +194,7 @@ def test_runs_are_newest_first_paged_and_filtered(ci, engine):
     assert [r["runId"] for r in first["runs"]] == [1006, 1005, 1004]
     rest = get(ci, f"/api/repos/{REPO}?limit=3&cursor={first['cursor']}")
     assert [r["runId"] for r in rest["runs"]] == [1003, 1002, 1001]
-    main = get(ci, f"/api/repos/{REPO}?branch=main&limit=10")["runs"]
+    main = get(ci, f"/api/repos/{REPO}?branch=master&limit=10")["runs"]
     assert [r["runId"] for r in main] == [1005, 1003, 1001]
     failed = get(ci, f"/api/repos/{REPO}?conclusion=failure&limit=10")["runs"]
     assert [r["runId"] for r in failed] == [1006, 1003, 1000]
@@ -223,6 +223,7 @@ def test_ci_health_gives_failure_rate_and_durations_per_workflow(ci, engine):
     seven = wf["windows"]["7d"]
     assert (seven["runs"], seven["failed"], seven["failureRate"]) == (6, 2, round(2 / 6, 4))
     assert seven["durationMedianS"] == 30.0 and seven["queueMedianS"] == 5.0
+    assert wf["defaultBranch"]["7d"]["runs"] == 3 and wf["defaultBranch"]["7d"]["failed"] == 1
     assert get(ci, "/api/ci/health")["workflows"][0]["windows"]["7d"]["runs"] == 0  # today: nothing
 
 
@@ -281,3 +282,6 @@ def test_a_ci_failure_rate_rule_fires_from_the_health_roll_ups(ci, engine):
     assert seen.labels == {"repo": REPO, "workflow": "test"} and seen.value == round(200 / 6, 2)
     (quiet,) = sources(1601915604000 + 3_600_000).observe(parse_rule({**CI_RULE, "minRuns": 7}))
     assert quiet.value is None  # fewer runs than minRuns: no judgement
+    # The default branch's (master's) runs alone: 1, 3 and 5, of which 3 failed.
+    (main,) = sources(1601915604000 + 3_600_000).observe(parse_rule({**CI_RULE, "branch": "default"}))
+    assert main.value == round(100 / 3, 2) and main.detail["runs"] == 3

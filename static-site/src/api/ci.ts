@@ -109,6 +109,8 @@ export interface WorkflowHealth {
   repo: string;
   workflow: string;
   windows: Record<"7d" | "30d", WindowStats>;
+  /** The same, for runs on the repository's default branch only. */
+  defaultBranch: Record<"7d" | "30d", WindowStats>;
   daily: (WindowStats & { day: string })[];
 }
 

@@ -49,6 +49,7 @@ describe("healthSeries", () => {
       repo: "a/b",
       workflow: "CI",
       windows: { "7d": stats, "30d": stats },
+      defaultBranch: { "7d": stats, "30d": stats },
       daily: [{ day: "2026-12-01", ...stats }],
     };
     const s = healthSeries(wf, "2026-12-03", 3);

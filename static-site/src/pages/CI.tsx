@@ -197,13 +197,14 @@ export function CI({ query }: { query: URLSearchParams }) {
         <div class="table-wrap">
           <table class="table" data-testid="ci-health">
             <thead>
-              <tr><th>Workflow</th><th>Failure rate 7d / 30d</th><th>Duration median / p90 (7d)</th><th>Queue median / p90 (7d)</th><th>Flaky 30d</th></tr>
+              <tr><th>Workflow</th><th>Failure rate 7d / 30d</th><th>Default branch 7d</th><th>Duration median / p90 (7d)</th><th>Queue median / p90 (7d)</th><th>Flaky 30d</th></tr>
             </thead>
             <tbody>
               {repoHealth.map((w) => (
                 <tr key={`${w.repo}#${w.workflow}`}>
                   <td>{w.workflow}{repoName ? "" : ` (${w.repo})`}</td>
                   <td>{percent(w.windows["7d"].failureRate)} / {percent(w.windows["30d"].failureRate)}</td>
+                  <td>{percent(w.defaultBranch["7d"].failureRate)}</td>
                   <td>{seconds(w.windows["7d"].durationMedianS)} / {seconds(w.windows["7d"].durationP90S)}</td>
                   <td>{seconds(w.windows["7d"].queueMedianS)} / {seconds(w.windows["7d"].queueP90S)}</td>
                   <td>{w.windows["30d"].flaky}</td>
