@@ -146,6 +146,19 @@ class FakeGitHub:
             runs = self.runs[match.group(1)][(page - 1) * per_page: page * per_page]
             return self._conditional(headers, limit_headers, {"total_count": len(self.runs[match.group(1)]),
                                                               "workflow_runs": runs})
+        match = re.fullmatch(r"/repos/([^/]+/[^/]+)/actions/runs/(\d+)/jobs", path)
+        if match and method == "GET":
+            run = next((r for r in self.runs.get(match.group(1), []) if r["id"] == int(match.group(2))), None)
+            if run is None:
+                return self._refuse(404, "Not Found")
+            jobs = [{"id": run["id"] * 10 + n, "run_id": run["id"], "run_attempt": 1, "name": name,
+                     "status": "completed", "conclusion": run["conclusion"] if n == 1 else "success",
+                     "started_at": run["run_started_at"], "completed_at": run["updated_at"],
+                     "created_at": run["created_at"], "html_url": f"{run['html_url']}/job/{n}",
+                     "steps": [{"name": "Set up job", "status": "completed", "conclusion": "success", "number": 1,
+                                "started_at": run["run_started_at"], "completed_at": run["updated_at"]}]}
+                    for n, name in enumerate(("lint", "test"))]
+            return self._conditional(headers, limit_headers, {"total_count": len(jobs), "jobs": jobs})
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)/actions/runs/(\d+)/(rerun|rerun-failed-jobs|cancel)", path)
         if match and method == "POST":
             repo, run_id, action = match.group(1), int(match.group(2)), match.group(3)

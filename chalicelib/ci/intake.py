@@ -117,6 +117,10 @@ class Intake:
             return [self.repo.check_op(check, stored, self.now())]
         return self._write(marker, plan)
 
+    def record_job(self, job: dict[str, Any], info: Mapping[str, Any]) -> str:
+        """Store a job a backfill fetched (no delivery)."""
+        return self._record_job(job, info, [])
+
     def record_repo(self, info: Mapping[str, Any]) -> str:
         """Register or refresh a repository (a backfill's, without a delivery)."""
         return self._write([], lambda: self._repo_ops(info))

@@ -75,7 +75,7 @@ def ci_backfill(installation: int | None, runs: int | None) -> int:
         client = github_client()
         installations = [installation] if installation else client.installations()
         writer = run_intake()
-        totals = {"repos": 0, "runs": 0, "stored": 0}
+        totals = {"repos": 0, "runs": 0, "stored": 0, "jobs": 0}
         for installation_id in installations:
             with progress_bar(0, f"backfilling installation {installation_id}", "repo") as bar:
                 def step(repo: str, count: int) -> None:
@@ -87,5 +87,6 @@ def ci_backfill(installation: int | None, runs: int | None) -> int:
     except (DomainError, GitHubError, SecretUnavailable) as exc:
         print(f"missionctl: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
-    print(f"backfill: {totals['runs']} runs from {totals['repos']} repositories, {totals['stored']} new or newer")
+    print(f"backfill: {totals['runs']} runs from {totals['repos']} repositories, {totals['stored']} new or newer, "
+          f"{totals['jobs']} jobs")
     return 0

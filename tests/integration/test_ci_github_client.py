@@ -134,13 +134,16 @@ def ci(engine, access_gate, issuer, github):
 def test_missionctl_ci_backfill_stores_every_repositorys_recent_runs(ci, github, capsys):
     from chalicelib.cli import main
     assert main(["ci", "backfill"]) == 0
-    assert "backfill: 13 runs from 2 repositories, 13 new or newer" in capsys.readouterr().out
+    assert "backfill: 13 runs from 2 repositories, 13 new or newer, 16 jobs" in capsys.readouterr().out
     runs = json.loads(ci.http.get(f"/api/repos/{REPO}?limit=100").body)["runs"]
     assert [r["runId"] for r in runs] == list(range(5011, 5001, -1))
     repos = {r["repo"]: r for r in json.loads(ci.http.get("/api/repos").body)["repos"]}
     assert repos[REPO]["latest"]["CI"]["runId"] == 5011 and repos[REPO]["installationId"] == INSTALLATION_ID
+    # The newest runs come with their jobs and steps.
+    jobs = json.loads(ci.http.get(f"/api/repos/{REPO}/runs/5011").body)["jobs"]
+    assert [(j["name"], j["steps"][0]["name"]) for j in jobs] == [("lint", "Set up job"), ("test", "Set up job")]
     assert main(["ci", "backfill"]) == 0  # again: nothing moves
-    assert "0 new or newer" in capsys.readouterr().out
+    assert "0 new or newer, 0 jobs" in capsys.readouterr().out
 
 
 def test_the_installation_webhook_backfills_on_the_next_scheduled_run(ci, github):

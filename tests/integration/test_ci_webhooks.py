@@ -285,3 +285,31 @@ def test_a_ci_failure_rate_rule_fires_from_the_health_roll_ups(ci, engine):
     # The default branch's (master's) runs alone: 1, 3 and 5, of which 3 failed.
     (main,) = sources(1601915604000 + 3_600_000).observe(parse_rule({**CI_RULE, "branch": "default"}))
     assert main.value == round(100 / 3, 2) and main.detail["runs"] == 3
+
+
+def _repository() -> dict:
+    return json.loads(payload("workflow_run", "completed"))["repository"]
+
+
+def test_check_suites_and_runs_are_kept_and_never_move_backwards(ci, engine):
+    suite = {"action": "completed", "repository": _repository(), "check_suite": {
+        "id": 118578147, "status": "completed", "conclusion": "success", "head_sha": "ec26c3e5",
+        "updated_at": "2019-05-15T15:21:14Z", "app": {"name": "GitHub Actions"}}}
+    assert json.loads(deliver(ci, "check_suite", json.dumps(suite).encode()).body)["result"] == "stored"
+    earlier = json.loads(json.dumps(suite))
+    earlier["check_suite"].update(status="in_progress", conclusion=None, updated_at="2019-05-15T15:20:00Z")
+    assert json.loads(deliver(ci, "check_suite", json.dumps(earlier).encode()).body)["result"] == "stale"
+    check_run = {"action": "created", "repository": _repository(), "check_run": {
+        "id": 128620228, "name": "Octocoders-linter", "status": "queued", "conclusion": None, "head_sha": "ec26c3e5",
+        "started_at": "2019-05-15T15:21:12Z", "check_suite": {"id": 118578147}}}
+    assert json.loads(deliver(ci, "check_run", json.dumps(check_run).encode()).body)["result"] == "stored"
+    stored = engine.get("ci_runs", f"check#{REPO}", "check_suite#118578147")
+    assert (stored["status"], stored["conclusion"], stored["name"]) == ("completed", "success", "GitHub Actions")
+    assert engine.get("ci_runs", f"check#{REPO}", "check_run#128620228")["suiteId"] == 118578147
+
+
+def test_a_push_is_the_repositorys_last_push(ci):
+    push = {"ref": "refs/heads/master", "after": "a" * 40, "pusher": {"name": "Codertocat"}, "repository": _repository()}
+    assert json.loads(deliver(ci, "push", json.dumps(push).encode()).body)["result"] == "stored"
+    (repo,) = get(ci, "/api/repos")["repos"]
+    assert (repo["lastPush"]["ref"], repo["lastPush"]["sha"], repo["status"]) == ("refs/heads/master", "a" * 40, "unknown")
