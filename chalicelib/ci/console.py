@@ -11,6 +11,7 @@ from ..timebuckets import DAY_MS, local_date
 from . import health
 from .github import GitHubApp, GitHubError, RateLimited
 from .models import Preferences, RunFilters
+from .secrets import SecretUnavailable
 from .repository import CiRepository, strip
 
 #: partition pages read per request when filters leave pages thin
@@ -127,6 +128,8 @@ def act_on_run(repo: CiRepository, client_of: Callable[[], GitHubApp], name: str
         raise UpstreamLimited(limited.message) from None
     except GitHubError as failed:
         raise UpstreamFailed(f"GitHub refused the {action}: {failed.message}") from None
+    except SecretUnavailable as missing:
+        raise Conflict(f"the GitHub App is not set up: {missing}") from None
     request = {"action": action, "by": who, "at": now_ms, "attempt": run.get("runAttempt")}
     for _attempt in range(5):
         try:

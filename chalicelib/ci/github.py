@@ -64,8 +64,12 @@ class GitHubApp:
     def app_jwt(self) -> str:
         import jwt  # PyJWT, loaded with the first call to GitHub
         now = int(self.clock())
-        return jwt.encode({"iat": now - JWT_BACKDATE_S, "exp": now + JWT_LIFETIME_S, "iss": str(self.app_id)},
-                          self._private_key(), algorithm="RS256")
+        try:
+            return jwt.encode({"iat": now - JWT_BACKDATE_S, "exp": now + JWT_LIFETIME_S, "iss": str(self.app_id)},
+                              self._private_key(), algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError):
+            # (Never the key itself in the message.)
+            raise GitHubError(0, "the GitHub App's private key cannot sign: is it the PEM GitHub generated?") from None
 
     def installation_token(self, installation_id: int) -> str:
         with self._lock:

@@ -194,3 +194,25 @@ def test_github_refusing_a_rerun_is_a_502_not_a_500(ci, github, issuer):
     github.runs[REPO] = []  # GitHub no longer knows the run: 404
     reply = ci.http.post(f"/api/repos/{REPO}/runs/5011/rerun", headers={"authorization": f"Bearer {issuer.token('operator')}"})
     assert reply.status_code == 502 and json.loads(reply.body)["error"]["code"] == "github_failed"
+
+
+def test_an_unusable_private_key_is_a_clear_502_not_a_500(ci, github, issuer, monkeypatch, tmp_path):
+    from chalicelib.ci import forget_client
+    from chalicelib.ci.secrets import forget_cached
+    from chalicelib.cli import main
+    assert main(["ci", "backfill"]) == 0
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key")
+    bad.chmod(0o600)
+    monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY_FILE", str(bad))
+    from chalicelib.ci.settings import ci_settings
+    ci_settings.cache_clear()
+    forget_cached()
+    forget_client()
+    reply = ci.http.post(f"/api/repos/{REPO}/runs/5011/rerun", headers={"authorization": f"Bearer {issuer.token('operator')}"})
+    assert reply.status_code == 502 and "private key" in json.loads(reply.body)["error"]["message"]
+    bad.chmod(0o644)
+    forget_cached()
+    forget_client()
+    reply = ci.http.post(f"/api/repos/{REPO}/runs/5011/rerun", headers={"authorization": f"Bearer {issuer.token('operator')}"})
+    assert reply.status_code == 409 and "chmod 600" in json.loads(reply.body)["error"]["message"]

@@ -313,3 +313,29 @@ def test_a_push_is_the_repositorys_last_push(ci):
     assert json.loads(deliver(ci, "push", json.dumps(push).encode()).body)["result"] == "stored"
     (repo,) = get(ci, "/api/repos")["repos"]
     assert (repo["lastPush"]["ref"], repo["lastPush"]["sha"], repo["status"]) == ("refs/heads/master", "a" * 40, "unknown")
+
+
+def test_racing_deliveries_of_one_run_count_its_completion_once(engine):
+    """Eight deliveries of the same run at once, each with its own delivery id (GitHub's
+    redeliveries get new ones): versioned writes make all but one of the completions stale."""
+    import threading
+
+    from chalicelib.ci.intake import Intake
+    from chalicelib.ci.repository import CiRepository
+    from chalicelib.ci.settings import CiSettings
+    intake = Intake(CiRepository(engine, 30 * 86_400_000), CiSettings(), "UTC", lambda: __import__("time").time_ns() // 1_000_000)
+    body = json.loads(payload("workflow_run", "completed"))
+    results: list[str] = []
+    start = threading.Barrier(8)
+
+    def send(i: int) -> None:
+        start.wait()
+        results.append(intake.receive("workflow_run", f"race-{i}", body)[1]["result"])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["stale"] * 7 + ["stored"]
+    assert counted(engine) == {f"{REPO}#test": 1}
