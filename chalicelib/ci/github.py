@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 USER_AGENT = "mission-control-ci"
@@ -26,6 +27,7 @@ JWT_BACKDATE_S, JWT_LIFETIME_S = 60, 540
 TOKEN_MARGIN_S = 60
 SECONDARY_WAIT_S = 60.0
 MAX_ATTEMPTS = 4
+ETAGS_KEPT = 512
 
 
 class GitHubError(Exception):
@@ -56,7 +58,8 @@ class GitHubApp:
         self.timeout_s, self.max_backoff_s = timeout_s, max_backoff_s
         self.clock, self.sleep = clock, sleep
         self._tokens: dict[int, tuple[str, float]] = {}
-        self._etags: dict[str, tuple[str, Any]] = {}
+        #: URL -> (ETag, body), least recently used first; bounded so a warm Lambda stays small
+        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
         self._resume_at = 0.0  # when the primary limit resets, if it ran out
         self._lock = threading.Lock()
 
@@ -147,6 +150,7 @@ class GitHubApp:
                 raise GitHubError(0, f"GitHub is unreachable ({type(exc).__name__})") from None
             self._note_limit(response)
             if response.status_code == 304 and kept:
+                self._etags.move_to_end(cache_key)
                 return kept[1]
             if response.status_code in (403, 429) and self._limited(response):
                 wait = self._wait_s(response, backoff)
@@ -160,6 +164,9 @@ class GitHubApp:
             body = response.json() if response.content else {}
             if method == "GET" and response.headers.get("ETag"):
                 self._etags[cache_key] = (response.headers["ETag"], body)
+                self._etags.move_to_end(cache_key)
+                while len(self._etags) > ETAGS_KEPT:
+                    self._etags.popitem(last=False)
             return body
         raise RateLimited(backoff)
 
