@@ -96,6 +96,15 @@ def test_signed_webhooks_show_the_run_and_an_operator_reruns_it_on_github(ci_pro
     viewer = signed_in_page("viewer", f"/#/ci?repo={REPO}&run={RUN_ID}")
     expect(viewer.get_by_test_id("ci-run")).to_contain_text("attempt 1")
     expect(viewer.get_by_test_id("ci-rerun")).to_have_count(0)
+    # Anyone pins their own repositories first.
+    cards = viewer.get_by_test_id("ci-repo")
+    expect(cards.first).to_contain_text(REPO)
+    cards.filter(has_text="Codertocat/Hello-World").get_by_test_id("ci-pin").click()
+    expect(cards.first).to_contain_text("Codertocat/Hello-World")
+    expect(cards.first.get_by_test_id("ci-pin")).to_have_attribute("aria-pressed", "true")
+    # ... their own only: the operator's order is unchanged.
+    page.reload()
+    expect(page.get_by_test_id("ci-repo").first).to_contain_text(REPO)
 
 
 def test_the_settings_theme_is_the_shells_theme_and_is_kept_per_user(ci_product, signed_in_page):

@@ -3,7 +3,7 @@ import { ApiClient } from "../api/client";
 import type { UserSettings } from "../api/ci";
 import { UserSettingsStore } from "./userSettings";
 
-function fakeApi(stored: Partial<UserSettings>) {
+function fakeApi(stored: Partial<UserSettings>, getsWait: Promise<void> = Promise.resolve()) {
   const puts: unknown[] = [];
   let current: Record<string, unknown> = { selectedRepos: [], pinnedRepos: [], theme: "system", autoRefreshS: 30,
     notifications: { onFailure: true, onRecovery: false, defaultBranchOnly: true }, version: null, ...stored };
@@ -12,6 +12,10 @@ function fakeApi(stored: Partial<UserSettings>) {
       const body = JSON.parse(String(init.body));
       puts.push(body);
       current = { ...body, version: ((current.version as number) ?? 0) + 1 };
+    } else {
+      const answer = JSON.stringify(current); // what the GET read, answered once the test says
+      await getsWait;
+      return new Response(answer, { status: 200, headers: { "Content-Type": "application/json" } });
     }
     return new Response(JSON.stringify(current), { status: 200, headers: { "Content-Type": "application/json" } });
   };
@@ -31,5 +35,16 @@ describe("UserSettingsStore", () => {
     expect(puts).toHaveLength(1);
     expect(puts[0]).not.toHaveProperty("version");
     expect(heard).toEqual(["dark", "light"]);
+  });
+
+  it("does not let a load that a save overtook bring the old theme back", async () => {
+    let release = () => {};
+    const { api } = fakeApi({ theme: "system" }, new Promise<void>((r) => (release = r)));
+    const store = new UserSettingsStore(api);
+    const loading = store.load(); // reads "system", answered only after the save below
+    await store.update({ theme: "dark" });
+    release();
+    await loading;
+    expect(store.settings?.theme).toBe("dark");
   });
 });

@@ -13,11 +13,15 @@ type Listener = (settings: UserSettings) => void;
 export class UserSettingsStore {
   settings: UserSettings | null = null;
   private listeners = new Set<Listener>();
+  /** Saves made so far: a load that a save overtook must not bring the old settings back. */
+  private saves = 0;
 
   constructor(private readonly api: ApiClient) {}
 
   async load(): Promise<UserSettings> {
+    const before = this.saves;
     const got = await ci.settings(this.api);
+    if (this.saves !== before) return this.settings ?? got.data;
     this.publish(got.data);
     return got.data;
   }
@@ -25,6 +29,7 @@ export class UserSettingsStore {
   /** Save `changes` over the current settings; every listener hears the saved result. */
   async update(changes: Partial<UserSettings>): Promise<UserSettings> {
     const base = this.settings ?? DEFAULT_SETTINGS;
+    this.saves += 1;
     const { version: _version, ...next } = { ...base, ...changes };
     const saved = await ci.saveSettings(this.api, next);
     const result = saved ?? { ...base, ...changes };

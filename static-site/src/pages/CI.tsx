@@ -7,7 +7,7 @@ import { ci, type Repo, type RunDetail, type RunsPage, type WorkflowHealth } fro
 import { ApiError } from "../api/client";
 import { CiHealthChart } from "../components/CiHealthChart";
 import { useApp } from "../context";
-import { percent, REPO_BADGE, runActions, runBadge, seconds, watched } from "../lib/ci";
+import { DEFAULT_SETTINGS, percent, REPO_BADGE, runActions, runBadge, seconds, toggled, watched } from "../lib/ci";
 import { formatDateTime, formatDuration } from "../lib/format";
 import { buildHash, navigate } from "../lib/router";
 import { usePoller } from "../lib/usePoller";
@@ -24,7 +24,7 @@ function Badge({ status, conclusion }: { status: string; conclusion: string | nu
 
 export function CI({ query }: { query: URLSearchParams }) {
   const { api, user, timeZone, locale, theme } = useApp();
-  const { settings } = useUserSettings();
+  const { store, settings } = useUserSettings();
   const repoName = query.get("repo") ?? "";
   const runId = Number(query.get("run") ?? "") || null;
   const filters: Record<string, string> = {};
@@ -78,6 +78,15 @@ export function CI({ query }: { query: URLSearchParams }) {
     }
   };
 
+  const togglePin = async (repo: string) => {
+    try {
+      await store.update({ pinnedRepos: toggled((settings ?? DEFAULT_SETTINGS).pinnedRepos, repo) });
+      poller.refresh();
+    } catch (e) {
+      setNotice(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
   const more = async () => {
     if (!runs?.cursor) return;
     const got = await ci.runs(api, repoName, { ...filters, limit: 25, cursor: runs.cursor });
@@ -105,7 +114,12 @@ export function CI({ query }: { query: URLSearchParams }) {
       <ul class="ci__repos" data-testid="ci-repos">
         {shown.map((r) => (
           <li class="ci__repo" key={r.repo} aria-current={r.repo === repoName ? "true" : undefined} data-testid="ci-repo">
-            <a href={buildHash("/ci", { repo: r.repo })}>{r.pinned ? "★ " : ""}{r.repo}</a>{" "}
+            <button type="button" class="ci__pin" aria-pressed={r.pinned} data-testid="ci-pin" onClick={() => togglePin(r.repo)}
+              title={r.pinned ? "Unpin" : "Pin first"}>
+              <span aria-hidden="true">{r.pinned ? "★" : "☆"}</span>
+              <span class="sr-only">{r.pinned ? `Unpin ${r.repo}` : `Pin ${r.repo} first`}</span>
+            </button>{" "}
+            <a href={buildHash("/ci", { repo: r.repo })}>{r.repo}</a>{" "}
             <span class={`ci-badge ci-badge--${REPO_BADGE[r.status].tone}`}>{REPO_BADGE[r.status].word}</span>
             <ul class="ci__workflows">
               {Object.entries(r.latest ?? {}).map(([wf, l]) => (
