@@ -16,9 +16,12 @@ export function Settings() {
   const [draft, setDraft] = useState<UserSettings>(settings ?? DEFAULT_SETTINGS);
   const [repos, setRepos] = useState<Repo[]>([]);
   const [status, setStatus] = useState<string | null>(null);
+  // What the user changed and has not saved yet: settings arriving meanwhile (the first load,
+  // the shell's theme toggle) must not undo it.
+  const [edited, setEdited] = useState(false);
 
   useEffect(() => {
-    if (settings) setDraft(settings);
+    if (settings && !edited) setDraft(settings);
   }, [settings]);
   useEffect(() => {
     ci.repos(api).then((r) => setRepos(r.data.repos), () => setRepos([]));
@@ -28,12 +31,16 @@ export function Settings() {
     e.preventDefault();
     try {
       await store.update(draft);
+      setEdited(false);
       setStatus("Saved.");
     } catch (err) {
       setStatus(err instanceof ApiError ? `${err.message}` : String(err));
     }
   };
-  const set = (changes: Partial<UserSettings>) => setDraft({ ...draft, ...changes });
+  const set = (changes: Partial<UserSettings>) => {
+    setEdited(true);
+    setDraft({ ...draft, ...changes });
+  };
 
   return (
     <section class="page settings" aria-labelledby="page-title">
