@@ -8,7 +8,7 @@ import { ApiError } from "../api/client";
 import { CiHealthChart } from "../components/CiHealthChart";
 import { useApp } from "../context";
 import { DEFAULT_SETTINGS, percent, REPO_BADGE, runActions, runBadge, seconds, toggled, watched } from "../lib/ci";
-import { formatDateTime, formatDuration } from "../lib/format";
+import { dtf, formatDateTime, formatDuration } from "../lib/format";
 import { buildHash, navigate } from "../lib/router";
 import { usePoller } from "../lib/usePoller";
 import { useUserSettings } from "../lib/userSettings";
@@ -94,7 +94,8 @@ export function CI({ query }: { query: URLSearchParams }) {
   };
 
   const shown = watched(repos ?? []);
-  const today = new Date().toISOString().slice(0, 10);
+  // The roll-ups' days are the team's: "today" in the team time zone (en-CA writes YYYY-MM-DD).
+  const today = dtf("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(Date.now());
   const repoHealth = health.filter((w) => !repoName || w.repo === repoName);
   const can = run ? runActions(user.role, run) : null;
 
