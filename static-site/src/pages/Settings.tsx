@@ -2,7 +2,7 @@
 // shows and pins, the theme (the same setting as the shell's theme toggle), auto-refresh and
 // notification preferences. One user never sees another's.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { AUTO_REFRESH_CHOICES, ci, type Repo, type UserSettings } from "../api/ci";
 import { ApiError } from "../api/client";
 import { useApp } from "../context";
@@ -16,12 +16,13 @@ export function Settings() {
   const [draft, setDraft] = useState<UserSettings>(settings ?? DEFAULT_SETTINGS);
   const [repos, setRepos] = useState<Repo[]>([]);
   const [status, setStatus] = useState<string | null>(null);
-  // What the user changed and has not saved yet: settings arriving meanwhile (the first load,
-  // the shell's theme toggle) must not undo it.
-  const [edited, setEdited] = useState(false);
+  // Whether the user changed something not saved yet: settings arriving meanwhile (the first
+  // load, the shell's theme toggle) must not undo it. A ref, not state: an effect scheduled
+  // before the user's change (the one after the first render) reads it when it runs.
+  const edited = useRef(false);
 
   useEffect(() => {
-    if (settings && !edited) setDraft(settings);
+    if (settings && !edited.current) setDraft(settings);
   }, [settings]);
   useEffect(() => {
     ci.repos(api).then((r) => setRepos(r.data.repos), () => setRepos([]));
@@ -31,15 +32,15 @@ export function Settings() {
     e.preventDefault();
     try {
       await store.update(draft);
-      setEdited(false);
+      edited.current = false;
       setStatus("Saved.");
     } catch (err) {
       setStatus(err instanceof ApiError ? `${err.message}` : String(err));
     }
   };
   const set = (changes: Partial<UserSettings>) => {
-    setEdited(true);
-    setDraft({ ...draft, ...changes });
+    edited.current = true;
+    setDraft((current) => ({ ...current, ...changes }));
   };
 
   return (
