@@ -12,6 +12,7 @@ from chalicelib.auth.middleware import access_check
 from chalicelib.auth.routes import auth_api
 from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
+from chalicelib.ci.routes import ci_api, ci_jobs
 from chalicelib.config import auth_settings
 from chalicelib.incidents.routes import incidents_api
 from chalicelib.insights.routes import insights_api
@@ -35,6 +36,8 @@ app.register_blueprint(alerts_api)
 app.register_blueprint(alert_jobs)
 app.register_blueprint(incidents_api)
 app.register_blueprint(timeline_api)
+app.register_blueprint(ci_api)
+app.register_blueprint(ci_jobs)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

@@ -57,6 +57,7 @@ def sources(now: int) -> Sources:
     functions."""
     from ..business import repository as business_repository
     from ..business.queries import kpi_totals
+    from ..ci import health_series as ci_health_series
     from ..insights import insights_since, repository as insights_repository
     from ..metrics import repository as metrics_repository
     from ..metrics.queries import hosts
@@ -68,7 +69,8 @@ def sources(now: int) -> Sources:
         hosts=lambda at: hosts(metrics_repository(), at, s.team_timezone)["hosts"],
         kpis=lambda granularity, first, last: kpi_totals(business_repository(), granularity, first, last),
         probes=lambda: ProbeLog(default_store()).latest([t.name for t in health_settings().probes]),
-        insights=lambda severity, since: insights_since(insights_repository(), severity, since))
+        insights=lambda severity, since: insights_since(insights_repository(), severity, since),
+        ci=lambda since, until: ci_health_series(since, until))
 
 
 def notify_channels(notification_id: str, *, name: str, severity: str, category: str, status: str,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from .models import Absence, InsightRule, KpiChange, KpiThreshold, MetricThreshold, ProbeRule, Rule
+from .models import Absence, CiThreshold, InsightRule, KpiChange, KpiThreshold, MetricThreshold, ProbeRule, Rule
 from .rules import threshold_of
 
 NOTIFICATION_TYPE = "mission-control.alerts"
@@ -56,7 +56,7 @@ def kpi_value(kpi: str, value: float | None, currency: str) -> str:
 
 
 def _where(labels: Mapping[str, str]) -> str:
-    return labels.get("host") or labels.get("probe") or labels.get("kpi") or ""
+    return labels.get("host") or labels.get("probe") or labels.get("kpi") or labels.get("repo") or ""
 
 
 def alert_message(rule: Rule, state: str, value: float | None, labels: Mapping[str, str],
@@ -106,6 +106,16 @@ def alert_message(rule: Rule, state: str, value: float | None, labels: Mapping[s
         return f"{probe} is down ({why})"
     if isinstance(rule, InsightRule):
         return detail.get("message") or f"an insight of severity {rule.minSeverity} or more is open"
+    if isinstance(rule, CiThreshold):
+        branch = " (default branch)" if rule.branch == "default" else ""
+        what = (f"{rule.measure} of {labels.get('workflow', rule.workflow)} on {labels.get('repo', rule.repo)}"
+                f"{branch} over {rule.window}")
+        unit = " %" if rule.measure == "failureRate" else ("" if rule.measure == "flaky" else " s")
+        if state == "nodata":
+            return f"No judgement on {what}: fewer than {rule.minRuns} completed runs"
+        if state == "resolved":
+            return f"{what} is {number(value)}{unit}, back past {number(past)}{unit}"
+        return f"{what} is {number(value)}{unit} ({op} {number(threshold)}{unit})"
     return ""
 
 

@@ -245,17 +245,49 @@ class ProbeRule(_Rule):
     probe: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^(\*|[A-Za-z0-9_.-]+)$")] = "*"
 
 
-Rule = Union[MetricThreshold, KpiThreshold, KpiChange, Absence, InsightRule, ProbeRule]
+class CiThreshold(_Rule):
+    """A CI health series (the CI console's roll-ups) per repository and workflow, over the
+    last ``window`` of whole hours: ``failureRate`` in percent of passed-or-failed runs,
+    durations and queue times in seconds, ``flaky`` runs counted."""
+
+    kind: Literal["threshold"]
+    source: Literal["ci"]
+    repo: Annotated[StrictStr, Field(max_length=201, pattern=r"^(\*|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)$")] = "*"
+    workflow: Annotated[StrictStr, Field(min_length=1, max_length=255)] = "*"
+    #: "*": runs on every branch; "default": the repository's default branch (main's CI) only
+    branch: Literal["*", "default"] = "*"
+    measure: Literal["failureRate", "durationMedianS", "durationP90S", "queueMedianS", "queueP90S", "flaky"]
+    window: StrictStr = "24h"
+    #: fewer completed runs in the window than this: no judgement (a quiet repo does not page)
+    minRuns: Annotated[StrictInt, Field(ge=0, le=100_000)] = 1
+    op: Op
+    value: Number
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        ms = parse_duration_ms(value)
+        if ms % 3_600_000 or not 3_600_000 <= ms <= 30 * 86_400_000:
+            raise ValueError("a CI window is whole hours, 1h to 720h")
+        return format_duration(ms)
+
+    @property
+    def window_ms(self) -> int:
+        return parse_duration_ms(self.window)
+
+
+Rule = Union[MetricThreshold, KpiThreshold, KpiChange, Absence, InsightRule, ProbeRule, CiThreshold]
 
 
 def _rule_model(body: dict) -> type[_Rule]:
     kind = body.get("kind")
     if kind == "threshold":
         source = body.get("source")
-        if source not in ("metric", "kpi"):
+        if source not in ("metric", "kpi", "ci"):
             raise InvalidInput("a threshold rule needs a source", [
-                {"field": "source", "message": "must be 'metric' (host metrics) or 'kpi' (business KPIs)"}])
-        return MetricThreshold if source == "metric" else KpiThreshold
+                {"field": "source", "message": "must be 'metric' (host metrics), 'kpi' (business KPIs) "
+                                               "or 'ci' (CI health)"}])
+        return {"metric": MetricThreshold, "kpi": KpiThreshold, "ci": CiThreshold}[source]
     models = {"change": KpiChange, "absence": Absence, "insight": InsightRule, "probe": ProbeRule}
     if kind not in models:
         raise InvalidInput("unknown rule kind", [
@@ -272,7 +304,7 @@ def parse_rule(body: Any) -> Rule:
         rule = model.model_validate(body)
     except ValidationError as exc:
         raise InvalidInput("the rule was refused", pydantic_details(exc)) from None
-    if isinstance(rule, (MetricThreshold, KpiThreshold)):
+    if isinstance(rule, (MetricThreshold, KpiThreshold, CiThreshold)):
         rule._check_recover(rule.op, rule.value, "value")
     if isinstance(rule, KpiThreshold):
         rule._check_window(None)

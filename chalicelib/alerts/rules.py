@@ -12,7 +12,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .models import Absence, InsightRule, KpiChange, KpiThreshold, MetricThreshold, ProbeRule, Rule
+from .models import Absence, CiThreshold, InsightRule, KpiChange, KpiThreshold, MetricThreshold, ProbeRule, Rule
 from .state_machine import Reading
 
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -41,7 +41,7 @@ def threshold_for(rules: Iterable[Rule], host: str, metric: str) -> float | None
 
 def threshold_of(rule: Rule) -> tuple[str, float, float] | None:
     """(op, threshold, recover) of a rule, in the unit of its value."""
-    if isinstance(rule, (MetricThreshold, KpiThreshold)):
+    if isinstance(rule, (MetricThreshold, KpiThreshold, CiThreshold)):
         return rule.op, rule.value, rule.value if rule.recover is None else rule.recover
     if isinstance(rule, KpiChange):
         return rule.op, rule.percent, rule.percent if rule.recover is None else rule.recover

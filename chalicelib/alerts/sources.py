@@ -11,7 +11,7 @@ import fnmatch
 from typing import Any, Callable
 
 from ..timebuckets import HOUR_MS, MINUTE_MS, day_start_of_date, hour_start, local_date, shift_date
-from .models import Absence, InsightRule, KpiChange, KpiThreshold, KpiWindowRule, MetricThreshold, ProbeRule, Rule
+from .models import Absence, CiThreshold, InsightRule, KpiChange, KpiThreshold, KpiWindowRule, MetricThreshold, ProbeRule, Rule
 from .rules import Observed
 
 #: what a KPI's volume is counted in, for ``minVolume``
@@ -58,8 +58,10 @@ class Sources:
                  hosts: Callable[[int], list[dict[str, Any]]],
                  kpis: Callable[[str, int, int], dict[str, float]],
                  probes: Callable[[], list[dict[str, Any]]],
-                 insights: Callable[[str, int], list[dict[str, Any]]] = lambda severity, since: []):
+                 insights: Callable[[str, int], list[dict[str, Any]]] = lambda severity, since: [],
+                 ci: Callable[[int, int], list[dict[str, Any]]] = lambda since, until: []):
         self.now, self.tz, self.currency = now, tz, currency
+        self._ci = ci
         self._hosts, self._kpis, self._probes, self._insights = hosts, kpis, probes, insights
         self._cache: dict[Any, Any] = {}
 
@@ -92,7 +94,28 @@ class Sources:
             return self._probe(rule)
         if isinstance(rule, InsightRule):
             return self._insight(rule)
+        if isinstance(rule, CiThreshold):
+            return self._ci_health(rule)
         return []
+
+    def _ci_health(self, rule: CiThreshold) -> list[Observed]:
+        """One series per repository and workflow, over the last ``window`` of whole hours
+        (the CI console's hour roll-ups); the failure rate in percent."""
+        until = self.now - self.now % HOUR_MS
+        rows = self._cached(("ci", rule.window_ms), lambda: self._ci(until - rule.window_ms, until))
+        out = []
+        for row in rows:
+            if row.get("branch", "*") != rule.branch or (rule.repo != "*" and row["repo"] != rule.repo) or (
+                    rule.workflow != "*" and not fnmatch.fnmatchcase(row["workflow"], rule.workflow)):
+                continue
+            value = row.get(rule.measure)
+            if rule.measure == "failureRate" and value is not None:
+                value = round(value * 100, 2)
+            if row["runs"] < rule.minRuns:
+                value = None
+            out.append(Observed({"repo": row["repo"], "workflow": row["workflow"]}, value,
+                                {"runs": row["runs"], "window": rule.window}))
+        return out
 
     def _host_rows(self, host: str, kind: str | None) -> list[dict[str, Any]]:
         return [h for h in self.hosts() if (host == "*" or h["host"] == host)

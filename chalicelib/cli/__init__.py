@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     put_event.add_argument("--file", required=True, help="a JSON event (as EventBridge delivers it, or a "
                                                          "PutEvents entry); - reads standard input")
 
+    ci = commands.add_parser("ci", help="the CI console (GitHub Actions)").add_subparsers(dest="action", required=True)
+    backfill = ci.add_parser("backfill", help="fetch the recent runs of every repository the GitHub App sees")
+    backfill.add_argument("--installation", type=int, help="one installation id (default: all of the App's)")
+    backfill.add_argument("--runs", type=int, help="runs per repository (default: CI_BACKFILL_RUNS)")
+
     args = parser.parse_args(argv)
     from ..config import ConfigError
     try:
@@ -82,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "list":
                 return access_commands.list_api_keys()
             return access_commands.revoke_api_key(args.key_id)
+        if args.command == "ci":
+            from .commands import ci_backfill
+            return ci_backfill(args.installation, args.runs)
         from ..local.runner import run_local
         return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent,
                          verbose=args.verbose)

@@ -81,3 +81,37 @@ def put_event(path: str) -> int:
     for event in whole:
         print(f"put event {bus.put(event)} on the local bus")
     return 0
+
+
+def ci_backfill(installation: int | None, runs: int | None) -> int:
+    """Store the recent runs of every repository the App's installations see (a bar per
+    installation on a terminal, quiet in CI); the same write path as webhooks."""
+    from ..ci import github_client, run_intake
+    from ..ci.backfill import backfill_installation
+    from ..ci.github import GitHubError
+    from ..ci.secrets import SecretUnavailable
+    from ..ci.settings import ci_settings
+    from ..errors import DomainError
+    per_repo = runs or ci_settings().CI_BACKFILL_RUNS
+    if not 1 <= per_repo <= 1000:
+        print("missionctl: --runs must be between 1 and 1000", file=sys.stderr)
+        return 2
+    try:
+        client = github_client()
+        installations = [installation] if installation else client.installations()
+        writer = run_intake()
+        totals = {"repos": 0, "runs": 0, "stored": 0, "jobs": 0}
+        for installation_id in installations:
+            with progress_bar(0, f"backfilling installation {installation_id}", "repo") as bar:
+                def step(repo: str, count: int) -> None:
+                    bar.total = (bar.total or 0) + 1
+                    bar.set_postfix_str(f"{repo}: {count} runs")
+                    bar.update(1)
+                counts = backfill_installation(client, writer, installation_id, per_repo, step)
+            totals = {k: totals[k] + counts[k] for k in totals}
+    except (DomainError, GitHubError, SecretUnavailable) as exc:
+        print(f"missionctl: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    print(f"backfill: {totals['runs']} runs from {totals['repos']} repositories, {totals['stored']} new or newer, "
+          f"{totals['jobs']} jobs")
+    return 0

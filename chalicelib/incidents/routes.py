@@ -113,7 +113,7 @@ def revenue_impact(incident_id: str):
 @access.role("viewer")
 @api_errors
 def changed_before(incident_id: str):
-    """Anomalies and alert transitions (and deploys, once CI lands) in the hour before it began."""
+    """Anomalies, alert transitions and CI deploy runs in the hour before it began."""
     from ..timeline import change_kinds, merged
     return json_response(incidents_api.current_request, workflow.changes_before(
         repository(), incident_id, lambda since, until, limit: merged(change_kinds(), since, until, limit)))

@@ -377,7 +377,7 @@ def incident_impact(repo: IncidentsRepository, incident_id: str, sales: Callable
 def changes_before(repo: IncidentsRepository, incident_id: str,
                    merged: Callable[[int, int, int], list[dict]]) -> dict[str, Any]:
     """What changed in the hour before the incident began: ``merged(since, until, limit)``
-    gives the timeline's change kinds (anomalies, alert transitions, and deploys once CI lands)."""
+    gives the timeline's change kinds (anomalies, alert transitions, CI deploy runs)."""
     incident = _incident(repo, incident_id)
     until = incident["createdAt"]
     return {"incidentId": incident_id, "since": until - BEFORE_MS, "until": until,

@@ -37,6 +37,11 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("incidents", stream=True,
                   purpose="incidents, their status/severity/service pointers, append-only "
                           "timelines, alarm marks, handled-event marks (TTL)"),
+        TableSpec("ci_runs", stream=True,
+                  purpose="GitHub Actions runs (TTL 30 days) with their jobs and steps, check "
+                          "suites and runs, repositories with their latest run per workflow"),
+        TableSpec("ci", purpose="webhook delivery ids, CI health roll-ups, deploy runs by time, "
+                                "pending backfills, users' settings"),
     )
 }
 

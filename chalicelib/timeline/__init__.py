@@ -1,5 +1,5 @@
-"""One timeline of what happened: incidents, alerts, insights (and, once the CI feature lands,
-its deploy runs), merged newest first from per-kind source functions.
+"""One timeline of what happened: incidents, alerts, insights and CI deploy runs, merged newest
+first from per-kind source functions.
 
 Each source is ``(since_ms, until_ms, limit) -> list[entry]``, an entry being
 ``{"at", "kind", "id", "title", "severity", "status", "link"}`` (``at`` epoch ms; ``link`` a
@@ -46,12 +46,22 @@ def insight_entries(since_ms: int, until_ms: int, limit: int) -> list[Entry]:
             for i in insights_between(since_ms, until_ms, limit)]
 
 
+def deploy_entries(since_ms: int, until_ms: int, limit: int) -> list[Entry]:
+    from urllib.parse import quote
+
+    from ..ci import deploy_runs_between
+    return [entry(r["time"], "ci", f"{r['repo']}#{r['runId']}", r["title"],
+                  f"#/ci?repo={quote(r['repo'], safe='/')}&run={r['runId']}", None, r.get("conclusion") or r["status"])
+            for r in deploy_runs_between(since_ms, until_ms, limit)]
+
+
 def sources() -> dict[str, Source]:
     """Every kind the timeline knows, by name. A new kind is one line here."""
     return {
         "incidents": incident_entries,
         "alerts": alert_entries,
         "insights": insight_entries,
+        "ci": deploy_entries,
     }
 
 

@@ -17,6 +17,9 @@ import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Incidents } from "./pages/Incidents";
 import { Insights } from "./pages/Insights";
 import { Overview } from "./pages/Overview";
+import { CI } from "./pages/CI";
+import { Settings } from "./pages/Settings";
+import { SettingsCtx, UserSettingsStore } from "./lib/userSettings";
 
 export const REFRESH_MS = 5000;
 
@@ -31,6 +34,18 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
     () => ({ api, user, locale, timeZone, setTimeZone, theme, refreshMs: REFRESH_MS }),
     [api, user, locale, timeZone, theme],
   );
+
+  // The user's settings: the shell's theme toggle and the Settings page's theme are one setting.
+  const settingsStore = useMemo(() => new UserSettingsStore(api), [api]);
+  useEffect(() => {
+    const off = settingsStore.subscribe((s) => setPref(s.theme));
+    settingsStore.load().catch(() => undefined); // the local choice stays until the API answers
+    return off;
+  }, [settingsStore]);
+  const changeTheme = (p: typeof pref) => {
+    setPref(p);
+    settingsStore.update({ theme: p }).catch(() => undefined);
+  };
 
   const page = PAGES.find((p) => p.path === route.path);
   // The consoles this user's role opens; the others are not offered at all.
@@ -61,6 +76,8 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
   else if (page.path === "/insights") content = <Insights query={route.query} />;
   else if (page.path === "/alerts") content = <Alerts query={route.query} />;
   else if (page.path === "/incidents") content = <Incidents query={route.query} />;
+  else if (page.path === "/ci") content = <CI query={route.query} />;
+  else if (page.path === "/settings") content = <Settings />;
   else content = <Overview query={route.query} />;
 
   // The other consoles' code comes after the first page is up, while the user reads it.
@@ -68,6 +85,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
 
   return (
     <Ctx.Provider value={ctx}>
+      <SettingsCtx.Provider value={settingsStore}>
       <a class="skip-link" href="#main" onClick={skipToMain}>
         Skip to content
       </a>
@@ -79,7 +97,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
           </a>
           <UserBadge user={user} onSignOut={onSignOut} />
           <div class="topbar__tools">
-            <ThemeSelect pref={pref} onChange={setPref} />
+            <ThemeSelect pref={pref} onChange={changeTheme} />
             <button
               type="button"
               class="menu-button"
@@ -110,6 +128,7 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
           {content}
         </main>
       </div>
+      </SettingsCtx.Provider>
     </Ctx.Provider>
   );
 }

@@ -17,15 +17,7 @@ export const PAGES: readonly PageDef[] = [
   { path: "/insights", label: "Insights" },
   { path: "/alerts", label: "Alerts" },
   { path: "/incidents", label: "Incidents" },
-  {
-    path: "/ci",
-    label: "CI",
-    soon: "GitHub Actions runs of your repositories as they happen, with re-run.",
-  },
-  {
-    path: "/settings",
-    label: "Settings",
-    role: "admin", // API keys, team settings and roles: what only admins change
-    soon: "Team time zone, reporting currency, notification channels and API keys.",
-  },
+  { path: "/ci", label: "CI" },
+  // Each user's own settings (repositories, theme, refresh, notifications): everyone signed in.
+  { path: "/settings", label: "Settings" },
 ];

@@ -20,12 +20,13 @@ describe("roles", () => {
     expect(hasRole(null, undefined)).toBe(true);
   });
 
-  it("viewers and operators are not offered Settings; admins are", () => {
-    const labels = (role: "viewer" | "operator" | "admin") => allowed(PAGES, role).map((p) => p.label);
-    expect(labels("viewer")).not.toContain("Settings");
-    expect(labels("operator")).not.toContain("Settings");
-    expect(labels("admin")).toContain("Settings");
-    expect(labels("viewer")).toEqual(expect.arrayContaining(["Overview", "Hosts", "Alerts"]));
+  it("offers a page only to the roles it names; Settings (each user's own) to everyone", () => {
+    const pages = [...PAGES, { path: "/team", label: "Team", role: "admin" as const }];
+    const labels = (role: "viewer" | "operator" | "admin") => allowed(pages, role).map((p) => p.label);
+    expect(labels("viewer")).not.toContain("Team");
+    expect(labels("operator")).not.toContain("Team");
+    expect(labels("admin")).toContain("Team");
+    expect(labels("viewer")).toEqual(expect.arrayContaining(["Overview", "Hosts", "Alerts", "CI", "Settings"]));
   });
 
   it("RoleGate renders its children or the fallback", () => {
