@@ -14,6 +14,7 @@ from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
 from chalicelib.config import auth_settings
 from chalicelib.insights.routes import insights_api
+from chalicelib.live.handlers import live_api
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
@@ -22,6 +23,7 @@ from chalicelib.web import add_preflight_routes, http_edge
 
 configure_logging()
 app = Chalice(app_name="mission-control")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_blueprint(system_api)
 app.register_blueprint(auth_api)
 app.register_blueprint(business_api)
@@ -31,6 +33,7 @@ app.register_blueprint(insights_api)
 app.register_blueprint(system_jobs)
 app.register_blueprint(alerts_api)
 app.register_blueprint(alert_jobs)
+app.register_blueprint(live_api)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

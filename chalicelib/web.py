@@ -45,11 +45,21 @@ def json_response(request: Request, body: Any, status: int = 200) -> Response:
     """JSON with an ETag; ``304 Not Modified`` when the client already holds this body, so a
     polling dashboard that sees no change costs a few bytes."""
     payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
-    etag = '"' + hashlib.blake2b(payload.encode(), digest_size=12).hexdigest() + '"'
+    etag = _etag_of_payload(payload)
     headers = {**JSON_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
     if status == 200 and etag in _etags(request.headers.get("if-none-match", "")):
         return Response(body="", status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
     return Response(body=payload, status_code=status, headers=headers)
+
+
+def etag_of(body: Any) -> str:
+    """The ETag ``json_response`` gives ``body`` (live notices name it, so a client holding
+    it skips the refetch)."""
+    return _etag_of_payload(json.dumps(body, separators=(",", ":"), sort_keys=True))
+
+
+def _etag_of_payload(payload: str) -> str:
+    return '"' + hashlib.blake2b(payload.encode(), digest_size=12).hexdigest() + '"'
 
 
 def _etags(header: str) -> set[str]:
