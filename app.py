@@ -14,7 +14,7 @@ from chalicelib.business.routes import business_api
 from chalicelib.business.schedules import business_jobs
 from chalicelib.config import auth_settings
 from chalicelib.insights.routes import insights_api
-from chalicelib.live.handlers import live_api
+from chalicelib.live.handlers import live_api, ws_connect, ws_disconnect, ws_message
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
@@ -34,6 +34,10 @@ app.register_blueprint(system_jobs)
 app.register_blueprint(alerts_api)
 app.register_blueprint(alert_jobs)
 app.register_blueprint(live_api)
+# On the app, not the blueprint: only then does Chalice wrap them; Lambda calls them by these names.
+ws_connect = app.on_ws_connect(name="liveConnect")(ws_connect)
+ws_message = app.on_ws_message(name="liveMessage")(ws_message)
+ws_disconnect = app.on_ws_disconnect(name="liveDisconnect")(ws_disconnect)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

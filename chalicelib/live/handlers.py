@@ -1,6 +1,11 @@
 """The WebSocket handlers and the change-stream consumer: thin wiring over ``sessions`` and
 ``push``. API Gateway's WebSocket API calls the ``on_ws_*`` handlers on AWS; the local
-runner's WebSocket server calls the very same ones with the same event shapes."""
+runner's WebSocket server calls the very same ones with the same event shapes.
+
+``ws_connect`` / ``ws_message`` / ``ws_disconnect`` are registered by app.py on the app itself:
+Chalice (1.34) wraps WebSocket handlers into its ``WebsocketEvent`` only when the app registers
+them (a blueprint's stay raw ``(event, context)`` functions), and Lambda calls them by their
+name in ``app``. The stream consumer is a blueprint's, as the other features' are."""
 from __future__ import annotations
 
 import json
@@ -55,8 +60,7 @@ def _refusal(refused: AccessRefused) -> Response:
                     headers={"Content-Type": "application/json"})
 
 
-@live_api.on_ws_connect(name="liveConnect")
-def connect(event):
+def ws_connect(event):
     params = event.to_dict().get("queryStringParameters") or {}
     try:
         open_connection(_repo(), event.connection_id, management.endpoint_of(event.domain_name, event.stage),
@@ -67,8 +71,7 @@ def connect(event):
     return {"statusCode": 200}
 
 
-@live_api.on_ws_message(name="liveMessage")
-def message(event):
+def ws_message(event):
     repo, endpoint = _repo(), management.endpoint_of(event.domain_name, event.stage)
     reply = _answer(repo, event.connection_id, event.body)
     if reply is not None and not management.send(endpoint, event.connection_id, reply):
@@ -100,8 +103,7 @@ def _answer(repo: ConnectionsRepository, connection_id: str, body: str) -> dict 
     return {"type": "subscribed", "topics": list(conn.topics), "refused": refused}
 
 
-@live_api.on_ws_disconnect(name="liveDisconnect")
-def disconnect(event):
+def ws_disconnect(event):
     _repo().delete(event.connection_id)
     return {"statusCode": 200}
 
@@ -124,8 +126,10 @@ def _function_name(table: str) -> str:
     return "push" + "".join(part.capitalize() for part in table.split("_"))
 
 
+_push = push
 for _table in TABLE_TOPICS:
     if _table in TABLES and TABLES[_table].stream:
-        live_api.on_dynamodb_record(stream_arn=live_settings().stream_arns[_table],
-                                    name=_function_name(_table), batch_size=100,
-                                    starting_position="LATEST")(push)
+        push = live_api.on_dynamodb_record(stream_arn=live_settings().stream_arns[_table],
+                                           name=_function_name(_table), batch_size=100,
+                                           starting_position="LATEST")(_push)
+# ``push`` is now a wrapped handler: every push* Lambda's handler string names it.
