@@ -60,12 +60,12 @@ describe("LiveFeed", () => {
     feed.subscribe(["alerts", "kpis"], () => undefined);
     feed.start();
     await vi.runOnlyPendingTimersAsync();
-    expect(new URL(sockets[0].url).searchParams.get("token")).toBe("abc.def");
-    sockets[0].open();
+    expect(new URL(sockets[0]!.url).searchParams.get("token")).toBe("abc.def");
+    sockets[0]!.open();
     expect(feed.state).toBe("live");
-    expect(JSON.parse(sockets[0].sent.at(-1)!)).toEqual({ action: "subscribe", topics: ["alerts", "kpis"] });
-    sockets[0].push({ type: "changed", topic: "kpis", etag: '"e1"' });
-    sockets[0].push({ type: "changed", topic: "insights", etag: '"e2"' });
+    expect(JSON.parse(sockets[0]!.sent.at(-1)!)).toEqual({ action: "subscribe", topics: ["alerts", "kpis"] });
+    sockets[0]!.push({ type: "changed", topic: "kpis", etag: '"e1"' });
+    sockets[0]!.push({ type: "changed", topic: "insights", etag: '"e2"' });
     expect(heard).toEqual(['kpis "e1"']);
   });
 
@@ -75,9 +75,9 @@ describe("LiveFeed", () => {
     const off = feed.subscribe(["hosts"], () => undefined);
     feed.start();
     await vi.runOnlyPendingTimersAsync();
-    sockets[0].open();
+    sockets[0]!.open();
     off();
-    expect(JSON.parse(sockets[0].sent.at(-1)!)).toEqual({ action: "subscribe", topics: ["kpis"] });
+    expect(JSON.parse(sockets[0]!.sent.at(-1)!)).toEqual({ action: "subscribe", topics: ["kpis"] });
   });
 
   it("falls back to polling when the socket closes and reconnects with growing backoff", async () => {
@@ -86,19 +86,19 @@ describe("LiveFeed", () => {
     feed.onState((s) => states.push(s));
     feed.start();
     await vi.runOnlyPendingTimersAsync();
-    sockets[0].open();
-    sockets[0].drop();
+    sockets[0]!.open();
+    sockets[0]!.drop();
     expect(feed.state).toBe("polling");
     await vi.advanceTimersByTimeAsync(backoffMs(0, () => 0.5) - 1);
     expect(sockets).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(sockets).toHaveLength(2);
-    sockets[1].drop(); // refused again: the next wait is longer
+    sockets[1]!.drop(); // refused again: the next wait is longer
     await vi.advanceTimersByTimeAsync(backoffMs(1, () => 0.5) - 1);
     expect(sockets).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
     expect(sockets).toHaveLength(3);
-    sockets[2].open();
+    sockets[2]!.open();
     expect(states).toEqual(["live", "polling", "live"]);
   });
 
@@ -106,21 +106,21 @@ describe("LiveFeed", () => {
     const { feed, sockets, setToken } = setup("old");
     feed.start();
     await vi.runOnlyPendingTimersAsync();
-    sockets[0].open();
+    sockets[0]!.open();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(sockets[0].sent.some((m) => JSON.parse(m).action === "renew")).toBe(false);
+    expect(sockets[0]!.sent.some((m) => JSON.parse(m).action === "renew")).toBe(false);
     setToken("new");
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(JSON.parse(sockets[0].sent.at(-1)!)).toEqual({ action: "renew", token: "new" });
+    expect(JSON.parse(sockets[0]!.sent.at(-1)!)).toEqual({ action: "renew", token: "new" });
   });
 
   it("stop closes the socket and never reconnects", async () => {
     const { feed, sockets } = setup();
     feed.start();
     await vi.runOnlyPendingTimersAsync();
-    sockets[0].open();
+    sockets[0]!.open();
     feed.stop();
-    expect(sockets[0].closed).toBe(true);
+    expect(sockets[0]!.closed).toBe(true);
     expect(feed.state).toBe("polling");
     await vi.advanceTimersByTimeAsync(120_000);
     expect(sockets).toHaveLength(1);
