@@ -256,9 +256,11 @@ def _text(body: Any) -> str:
 
 
 def _connect_origins(issuer: str | None) -> tuple[str, ...]:
-    """Where the SPA's scripts may connect besides this origin: the API (when elsewhere) and
-    the token issuer (its token endpoint)."""
-    origins = (_origin_of(os.environ.get("SPA_API_BASE_URL", "")), _origin_of(issuer or ""))
+    """Where the SPA's scripts may connect besides this origin: the API (when elsewhere), the
+    token issuer (its token endpoint) and the WebSocket API of live updates."""
+    from .live.settings import live_settings
+    origins = (_origin_of(os.environ.get("SPA_API_BASE_URL", "")), _origin_of(issuer or ""),
+               _origin_of(live_settings().websocket_url))
     return tuple(dict.fromkeys(o for o in origins if o))
 
 
@@ -293,7 +295,7 @@ def html_content_security_policy(html: str, form_action: tuple[str, ...] = (),
 def _origin_of(url: str) -> str | None:
     from urllib.parse import urlsplit
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc else None
 
 
 def _inline_code(html: str) -> tuple[list[str], list[str], list[str]]:
