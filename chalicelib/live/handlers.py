@@ -122,14 +122,17 @@ def push(event):
     return {"batchItemFailures": []}  # a notice is a hint: never redeliver a batch for it
 
 
-def _function_name(table: str) -> str:
+def push_function_name(table: str) -> str:
+    """The Lambda function (Chalice name) that pushes ``table``'s changes: ``pushEvents``."""
     return "push" + "".join(part.capitalize() for part in table.split("_"))
 
 
+#: the streamed tables whose changes are pushed (a table in TABLE_TOPICS must stream)
+PUSHED_TABLES = tuple(t for t in TABLE_TOPICS if t in TABLES and TABLES[t].stream)
+
 _push = push
-for _table in TABLE_TOPICS:
-    if _table in TABLES and TABLES[_table].stream:
-        push = live_api.on_dynamodb_record(stream_arn=live_settings().stream_arns[_table],
-                                           name=_function_name(_table), batch_size=100,
-                                           starting_position="LATEST")(_push)
+for _table in PUSHED_TABLES:
+    push = live_api.on_dynamodb_record(stream_arn=live_settings().stream_arns[_table],
+                                       name=push_function_name(_table), batch_size=100,
+                                       starting_position="LATEST")(_push)
 # ``push`` is now a wrapped handler: every push* Lambda's handler string names it.
