@@ -10,6 +10,7 @@ refetch on reconnect cover it, and the batch is never reported as failed for it.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
@@ -19,6 +20,10 @@ from .repository import ConnectionsRepository
 from .topics import readable, topics_of_change
 
 logger = logging.getLogger("mission_control.live")
+
+#: sends in flight at once per topic (boto3 clients are thread-safe; the connection pool
+#: holds 10, so more would wait for a connection anyway)
+SENDS_AT_ONCE = 10
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,19 @@ def push_changes(changes: Iterable[StoredChange], repo: ConnectionsRepository,
             logger.exception("could not compute the ETag of topic %s", topic)
             etag = None
         notice = changed(topic, etag)
+        due = []
         for sub in subscribers:
             if sub.expires_at <= now_ms:
                 report.expired += 1
                 close(sub.endpoint, sub.id)
                 repo.delete(sub.id)
-            elif not readable(topic, Role(sub.role)):  # subscribe refuses these; never push one
-                continue
-            elif send(sub.endpoint, sub.id, notice):
+            elif readable(topic, Role(sub.role)):  # subscribe refuses the others; never push one
+                due.append(sub)
+        # Each send is a round trip to the management API: a few at once, not one after another.
+        with ThreadPoolExecutor(max_workers=min(SENDS_AT_ONCE, len(due) or 1)) as pool:
+            delivered = list(pool.map(lambda sub: send(sub.endpoint, sub.id, notice), due))
+        for sub, ok in zip(due, delivered):
+            if ok:
                 report.sent += 1
             else:
                 report.gone += 1

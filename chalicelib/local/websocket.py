@@ -154,6 +154,8 @@ class LocalWebSocketApi:
         prefix = f"/{self.stage}/@connections/"
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # kept-open connections, as boto3's pool expects
+
             def _conn_id(self) -> str | None:
                 from urllib.parse import unquote
                 path = urlsplit(self.path).path
