@@ -2,12 +2,12 @@
 // refetches through the page's own loader (and so the API client's ETag cache) when one of
 // its topics changed. Without a live feed (no websocketUrl) it does nothing: the page polls.
 
-import { useEffect, useRef, useState } from "preact/hooks";
-import { useApp } from "../context";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
+import { Ctx } from "../context";
 import type { LiveFeed, LiveNotice, LiveState } from "./live";
 
 export function useLiveTopics(topics: string[], onNotice: (notice: LiveNotice) => void): void {
-  const { live } = useApp();
+  const live = useContext(Ctx)?.live ?? null;
   const latest = useRef(onNotice);
   latest.current = onNotice;
   const key = topics.join(" ");
