@@ -76,6 +76,8 @@ def ws_message(event):
     reply = _answer(repo, event.connection_id, event.body)
     if reply is not None and not management.send(endpoint, event.connection_id, reply):
         repo.delete(event.connection_id)
+    elif reply is not None and reply.get("error", {}).get("code") == "token_expired":
+        management.close(endpoint, event.connection_id)  # expired and not renewed: closed
     return {"statusCode": 200}
 
 
@@ -97,7 +99,7 @@ def _answer(repo: ConnectionsRepository, connection_id: str, body: str) -> dict 
             return error(refused.code, refused.message, refused.details)
         return {"type": "renewed", "expiresAt": conn.expires_at, "topics": list(conn.topics)}
     if conn.expires_at <= _now_ms():
-        return error("token_expired", "the token expired: renew it first")
+        return error("token_expired", "the token expired and was not renewed; reconnect with a new one")
     assert isinstance(parsed, Subscribe)
     conn, refused = subscribe(repo, conn, parsed, live_settings().max_topics)
     return {"type": "subscribed", "topics": list(conn.topics), "refused": refused}
