@@ -240,3 +240,16 @@ def test_renewing_with_another_users_token_is_refused(live_store, issuer, server
         ws.send(json.dumps({"action": "renew", "token": issuer.token("admin")}))
         reply = json.loads(ws.recv(timeout=RECV_S))
     assert reply["type"] == "error" and reply["error"]["code"] == "forbidden"
+
+
+def test_a_message_after_the_token_expired_is_refused_and_closes_the_connection(live_store, issuer, server):
+    with connect(ws_url(server, issuer.token("viewer"))) as ws:
+        subscribe(ws, "kpis")
+        [sub] = list(repo(live_store).subscribers("kpis"))
+        conn = repo(live_store).get(sub.id)
+        repo(live_store).save(replace(conn, expires_at=int(time.time() * 1000) - 1), previous=conn)
+        ws.send(json.dumps({"action": "subscribe", "topics": ["alerts"]}))
+        reply = json.loads(ws.recv(timeout=RECV_S))
+        assert reply["type"] == "error" and reply["error"]["code"] == "token_expired"
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=RECV_S)
