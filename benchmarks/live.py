@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import re
 import statistics
 import sys
@@ -42,7 +43,7 @@ def purchase(order_id: str) -> dict:
             "userId": f"u-{order_id}", "sessionId": f"s-{order_id}", "timestamp": int(time.time() * 1000) - 1000}
 
 
-def browser_figures(purchases: int, idle_s: float) -> dict:
+def browser_figures(purchases: int, idle_s: float, spread_s: float) -> dict:
     from conftest import CHROMIUM_ARGS, Product, complete_sign_in, free_port
     from playwright.sync_api import sync_playwright
     results: dict = {}
@@ -66,12 +67,17 @@ def browser_figures(purchases: int, idle_s: float) -> dict:
                 page.wait_for_function("n => document.querySelector('[data-testid=kpi-orders]')?.textContent === n",
                                        arg=str(orders))
                 # Idle: nothing is sent; count the page's HTTP requests.
-                requests: list[str] = []
-                page.on("request", lambda r: requests.append(r.url))
-                page.wait_for_timeout(idle_s * 1000)
-                results[f"idle requests/min, {mode}"] = len(requests) * 60 / idle_s
+                if idle_s:
+                    requests: list[str] = []
+                    page.on("request", lambda r: requests.append(r.url))
+                    page.wait_for_timeout(idle_s * 1000)
+                    results[f"idle requests/min, {mode}"] = len(requests) * 60 / idle_s
                 latencies = []
+                rng = random.Random(14)
                 for i in range(purchases):
+                    # Purchases arrive at random moments, not in step with the page's polls or
+                    # the worker's ticks (posting right after an update would phase-lock to them).
+                    page.wait_for_timeout(rng.uniform(0, spread_s) * 1000)
                     orders += 1
                     product.ingest_purchases([purchase(f"{mode}-{i}")])
                     posted = time.monotonic()
@@ -167,9 +173,11 @@ def main() -> int:
     parser.add_argument("--idle-s", type=float, default=60)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--batches", type=int, default=50)
+    parser.add_argument("--spread-s", type=float, default=5.0,
+                        help="each purchase waits a random 0..spread seconds first")
     parser.add_argument("--skip-browser", action="store_true")
     args = parser.parse_args()
-    results = {} if args.skip_browser else browser_figures(args.purchases, args.idle_s)
+    results = {} if args.skip_browser else browser_figures(args.purchases, args.idle_s, args.spread_s)
     results["fan-out"] = fanout_figures(args.connections, args.batches)
     print(json.dumps(results, indent=2))
     return 0
