@@ -12,7 +12,7 @@ import json
 import logging
 import time
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Rate, Response
 from pydantic import ValidationError
 
 from ..auth.gate import AccessRefused, Principal
@@ -20,7 +20,7 @@ from ..auth.roles import Role
 from ..storage.tables import TABLES
 from . import management
 from .protocol import MESSAGE, Renew, Subscribe, error
-from .push import StoredChange, push_changes
+from .push import StoredChange, close_expired, push_changes
 from .reads import etag_of_topic
 from .repository import ConnectionsRepository
 from .sessions import open_connection, renew, subscribe
@@ -122,6 +122,12 @@ def push(event):
         logger.info("pushed %s: %d sent, %d gone, %d expired", ",".join(report.topics),
                     report.sent, report.gone, report.expired)
     return {"batchItemFailures": []}  # a notice is a hint: never redeliver a batch for it
+
+
+@live_api.schedule(Rate(1, unit=Rate.MINUTES), name="closeExpiredConnections")
+def close_expired_connections(event):
+    """A connection whose token expired unrenewed is closed within a minute, even if idle."""
+    return {"closed": close_expired(_repo(), management.close, _now_ms())}
 
 
 def push_function_name(table: str) -> str:

@@ -87,3 +87,13 @@ def push_changes(changes: Iterable[StoredChange], repo: ConnectionsRepository,
                 report.gone += 1
                 repo.delete(sub.id)
     return report
+
+
+def close_expired(repo: ConnectionsRepository, close: Callable[[str, str], None], now_ms: int) -> int:
+    """Close every connection whose token expired and was not renewed, notice or not (an idle
+    page gets none); returns how many."""
+    expired = repo.expired(now_ms)
+    for conn in expired:
+        close(conn.endpoint, conn.id)
+        repo.delete(conn.id)
+    return len(expired)

@@ -5,6 +5,9 @@
 - subscription: ``pk = topic#<topic>``, ``sk = <connection id>``: role, expiresAt, endpoint, so a
   topic's subscribers are one query, never a scan.
 
+Connections are in the ``gsi1`` index under ``conn-expiry`` by expiry, so the ones whose token
+expired are one range query (``expired``).
+
 Every item carries ``ttl`` = the token's expiry plus a grace, so a connection API Gateway
 dropped without a $disconnect (or whose token nobody renewed) disappears by itself.
 """
@@ -16,6 +19,7 @@ from typing import Iterator
 from ..storage import Delete, Put, Store
 
 TABLE = "connections"
+EXPIRY_INDEX = "conn-expiry"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ class ConnectionsRepository:
         ttl = self._ttl(conn.expires_at)
         ops: list = [Put(TABLE, {"pk": _conn_pk(conn.id), "sk": "c", "subject": conn.subject,
                                  "role": conn.role, "expiresAt": conn.expires_at,
-                                 "endpoint": conn.endpoint, "topics": list(conn.topics), "ttl": ttl},
+                                 "endpoint": conn.endpoint, "topics": list(conn.topics), "ttl": ttl,
+                                 "gsi1pk": EXPIRY_INDEX, "gsi1sk": f"{conn.expires_at:013d}#{conn.id}"},
                          if_absent=False)]
         ops += [Put(TABLE, {"pk": f"topic#{t}", "sk": conn.id, "role": conn.role,
                             "expiresAt": conn.expires_at, "endpoint": conn.endpoint, "ttl": ttl},
@@ -76,6 +81,13 @@ class ConnectionsRepository:
         topics = conn.topics if conn else ()
         self.store.transact([Delete(TABLE, _conn_pk(connection_id), "c"),
                              *(Delete(TABLE, f"topic#{t}", connection_id) for t in topics)])
+
+    def expired(self, now_ms: int, limit: int = 500) -> list[Connection]:
+        """Connections whose token expired at or before ``now_ms`` (oldest first)."""
+        page = self.store.query(TABLE, EXPIRY_INDEX, index="gsi1", sk_max=f"{now_ms:013d}~",
+                                newest_first=False, limit=limit)
+        return [Connection(item["pk"][len("conn#"):], item["subject"], item["role"], item["expiresAt"],
+                           item["endpoint"], tuple(item.get("topics") or ())) for item in page.items]
 
     def subscribers(self, topic: str) -> Iterator[Subscriber]:
         cursor = None

@@ -253,3 +253,25 @@ def test_a_message_after_the_token_expired_is_refused_and_closes_the_connection(
         assert reply["type"] == "error" and reply["error"]["code"] == "token_expired"
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=RECV_S)
+
+
+def test_an_idle_connection_whose_token_expired_is_closed_by_the_minutely_sweep(live_store, issuer, server):
+    from app import app
+    with connect(ws_url(server, issuer.token("viewer"))) as idle, \
+            connect(ws_url(server, issuer.token("viewer"))) as fresh:
+        subscribe(idle, "kpis")
+        subscribe(fresh, "alerts")
+        [sub] = list(repo(live_store).subscribers("kpis"))
+        conn = repo(live_store).get(sub.id)
+        repo(live_store).save(replace(conn, expires_at=int(time.time() * 1000) - 1), previous=conn)
+        answer = app.handler_map["closeExpiredConnections"](
+            {"id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "account": "0",
+             "time": "2026-12-03T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {}, "version": "0"},
+            LambdaContext("closeExpiredConnections"))
+        assert answer == {"closed": 1}
+        with pytest.raises(ConnectionClosed) as closed:
+            idle.recv(timeout=RECV_S)
+        assert closed.value.rcvd.code == 1008
+        assert repo(live_store).get(sub.id) is None
+        fresh.send(json.dumps({"action": "subscribe", "topics": ["kpis"]}))
+        assert json.loads(fresh.recv(timeout=RECV_S))["topics"] == ["kpis"]
