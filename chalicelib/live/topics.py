@@ -34,8 +34,8 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("notifications", "/api/notifications", Role.ADMIN),  # the delivery log: admins only
 )}
 
-#: a host's name as the metrics feature accepts it
-HOST_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+#: a host's name as the metrics feature accepts it (chalicelib/metrics/models.py: HOST_NAME)
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 
 
 class UnknownTopic(ValueError):

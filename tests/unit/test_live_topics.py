@@ -39,7 +39,7 @@ def test_a_viewer_never_reads_an_admin_only_topic():
     assert readable("kpis", Role.VIEWER) and not readable("kpis", None)
 
 
-@pytest.mark.parametrize("name", ["", "host", "host:", "host:a b", "kpis:x", "secrets", "host:" + "x" * 200])
+@pytest.mark.parametrize("name", ["", "host", "host:", "host:a b", "host:-x", "kpis:x", "secrets", "host:" + "x" * 200])
 def test_unknown_topics_are_refused(name):
     with pytest.raises(UnknownTopic):
         topic_of(name)
@@ -58,3 +58,9 @@ def test_each_topic_needs_the_role_its_read_declares():
         if entry is None:  # incidents, ci: their routes arrive with their features
             continue
         assert rule_of(entry.view_function).role == topic.role, topic.name
+
+
+def test_a_host_named_as_the_metrics_feature_allows_has_its_topic():
+    assert topic_of("host:i-0abc:eu-west-1").name == "host"
+    assert topics_of_change("metrics", {"pk": "raw#i-0abc:eu-west-1", "sk": "1#vm"}, {}, None) == {
+        "hosts", "host:i-0abc:eu-west-1"}
