@@ -8,16 +8,16 @@ them (a blueprint's stay raw ``(event, context)`` functions), and Lambda calls t
 name in ``app``. The stream consumer is a blueprint's, as the other features' are."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 
-from chalice import Blueprint, Rate, Response
+from chalice import Blueprint, Rate
 from pydantic import ValidationError
 
 from ..auth.gate import AccessRefused, Principal
 from ..auth.roles import Role
 from ..storage.tables import TABLES
+from ..web import error_response
 from . import management
 from .protocol import MESSAGE, Renew, Subscribe, error
 from .push import StoredChange, close_expired, push_changes
@@ -54,12 +54,6 @@ def verified_token(token: str) -> tuple[Principal, int]:
     return principal, int(exp * 1000)
 
 
-def _refusal(refused: AccessRefused) -> Response:
-    body = {"error": {"code": refused.code, "message": refused.message, "details": refused.details}}
-    return Response(body=json.dumps(body), status_code=refused.status,
-                    headers={"Content-Type": "application/json"})
-
-
 def ws_connect(event):
     params = event.to_dict().get("queryStringParameters") or {}
     try:
@@ -67,7 +61,7 @@ def ws_connect(event):
                         params.get("token"), verified_token)
     except AccessRefused as refused:
         logger.info("connection refused: %s", refused.code)  # never the token
-        return _refusal(refused)
+        return error_response(refused.status, refused.code, refused.message, refused.details)
     return {"statusCode": 200}
 
 

@@ -13,7 +13,6 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from chalicelib.config import settings
-from chalicelib.live import management
 
 from chalicelib.live.repository import ConnectionsRepository
 from chalicelib.local.websocket import LocalWebSocketApi, websocket_event
