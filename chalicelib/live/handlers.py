@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ..auth.gate import AccessRefused, Principal
 from ..auth.roles import Role
 from ..storage.tables import TABLES
+from ..system import recorded
 from ..web import error_response
 from . import management
 from .protocol import MESSAGE, Renew, Subscribe, error
@@ -119,6 +120,7 @@ def push(event):
 
 
 @live_api.schedule(Rate(1, unit=Rate.MINUTES), name="closeExpiredConnections")
+@recorded("closeExpiredConnections")
 def close_expired_connections(event):
     """A connection whose token expired unrenewed is closed within a minute, even if idle."""
     return {"closed": close_expired(_repo(), management.close, _now_ms())}
