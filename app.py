@@ -16,6 +16,7 @@ from chalicelib.ci.routes import ci_api, ci_jobs
 from chalicelib.config import auth_settings
 from chalicelib.incidents.routes import incidents_api
 from chalicelib.insights.routes import insights_api
+from chalicelib.live.handlers import live_api, ws_connect, ws_disconnect, ws_message
 from chalicelib.metrics.routes import metrics_api
 from chalicelib.observability import configure_logging
 from chalicelib.system.routes import system_api
@@ -25,6 +26,7 @@ from chalicelib.web import add_preflight_routes, http_edge
 
 configure_logging()
 app = Chalice(app_name="mission-control")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_blueprint(system_api)
 app.register_blueprint(auth_api)
 app.register_blueprint(business_api)
@@ -38,6 +40,11 @@ app.register_blueprint(incidents_api)
 app.register_blueprint(timeline_api)
 app.register_blueprint(ci_api)
 app.register_blueprint(ci_jobs)
+app.register_blueprint(live_api)
+# On the app, not the blueprint: only then does Chalice wrap them; Lambda calls them by these names.
+ws_connect = app.on_ws_connect(name="liveConnect")(ws_connect)
+ws_message = app.on_ws_message(name="liveMessage")(ws_message)
+ws_disconnect = app.on_ws_disconnect(name="liveDisconnect")(ws_disconnect)
 
 if auth_settings().dev_issuer:  # the local runner's OIDC issuer; refused outside the dev stage
     from chalicelib.local.dev_issuer import dev_issuer_routes

@@ -45,11 +45,21 @@ def json_response(request: Request, body: Any, status: int = 200) -> Response:
     """JSON with an ETag; ``304 Not Modified`` when the client already holds this body, so a
     polling dashboard that sees no change costs a few bytes."""
     payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
-    etag = '"' + hashlib.blake2b(payload.encode(), digest_size=12).hexdigest() + '"'
+    etag = _etag_of_payload(payload)
     headers = {**JSON_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
     if status == 200 and etag in _etags(request.headers.get("if-none-match", "")):
         return Response(body="", status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
     return Response(body=payload, status_code=status, headers=headers)
+
+
+def etag_of(body: Any) -> str:
+    """The ETag ``json_response`` gives ``body`` (live notices name it, so a client holding
+    it skips the refetch)."""
+    return _etag_of_payload(json.dumps(body, separators=(",", ":"), sort_keys=True))
+
+
+def _etag_of_payload(payload: str) -> str:
+    return '"' + hashlib.blake2b(payload.encode(), digest_size=12).hexdigest() + '"'
 
 
 def _etags(header: str) -> set[str]:
@@ -246,9 +256,11 @@ def _text(body: Any) -> str:
 
 
 def _connect_origins(issuer: str | None) -> tuple[str, ...]:
-    """Where the SPA's scripts may connect besides this origin: the API (when elsewhere) and
-    the token issuer (its token endpoint)."""
-    origins = (_origin_of(os.environ.get("SPA_API_BASE_URL", "")), _origin_of(issuer or ""))
+    """Where the SPA's scripts may connect besides this origin: the API (when elsewhere), the
+    token issuer (its token endpoint) and the WebSocket API of live updates."""
+    from .live.settings import live_settings
+    origins = (_origin_of(os.environ.get("SPA_API_BASE_URL", "")), _origin_of(issuer or ""),
+               _origin_of(live_settings().websocket_url))
     return tuple(dict.fromkeys(o for o in origins if o))
 
 
@@ -283,7 +295,7 @@ def html_content_security_policy(html: str, form_action: tuple[str, ...] = (),
 def _origin_of(url: str) -> str | None:
     from urllib.parse import urlsplit
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc else None
 
 
 def _inline_code(html: str) -> tuple[list[str], list[str], list[str]]:

@@ -60,6 +60,21 @@ def table(name: str, stream: bool) -> dict:
     return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": props}
 
 
+def live_push_consumers() -> list[tuple]:
+    """The live push handler, once per streamed table it reads (chalicelib/live/handlers.py)."""
+    from chalicelib.live.handlers import PUSHED_TABLES, push_function_name
+    consumers = []
+    for name in PUSHED_TABLES:
+        function = push_function_name(name)
+        function = function[0].upper() + function[1:]
+        consumers.append((function, f"{function}DynamodbEventSource",
+                          {"Fn::GetAtt": [logical_id(name), "StreamArn"]}, logical_id(name)))
+    return consumers
+
+
+STREAM_CONSUMERS += live_push_consumers()
+
+
 def template() -> dict:
     resources: dict = {logical_id(name): table(name, spec.stream) for name, spec in TABLES.items()}
     resources["MetricsStream"] = {"Type": "AWS::Kinesis::Stream", "Properties": {

@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
     run.add_argument("--no-agent", action="store_true", help="no collector agent for this machine")
     run.add_argument("--verbose", action="store_true", help="the server logs a line per request")
+    run.add_argument("--ws-port", type=int, default=None, help="the WebSocket API's port (default: --port + 1)")
 
     token = commands.add_parser("token", help="print a demo user's access token (dev stage only)")
     token.add_argument("--role", default="viewer", help="viewer, operator or admin")
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             return ci_backfill(args.installation, args.runs)
         from ..local.runner import run_local
         return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent,
-                         verbose=args.verbose)
+                         verbose=args.verbose, ws_port=args.ws_port)
     except ConfigError as exc:
         print(f"missionctl: {exc}", file=sys.stderr)
         return 2

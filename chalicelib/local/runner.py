@@ -33,6 +33,49 @@ def server_command(host: str, port: int, verbose: bool = False) -> list[str]:
             "--stage", "dev", *(["--verbose"] if verbose else [])]
 
 
+def websocket_command(host: str, port: int, management_port: int) -> list[str]:
+    """The local WebSocket API (``websocket.py``), in a process of its own."""
+    return [sys.executable, "-m", "chalicelib.local.websocket", "--host", host, "--port", str(port),
+            "--management-port", str(management_port)]
+
+
+def any_free_port(host: str) -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class WebSocketSupervisor:
+    """Keeps the local WebSocket API running: started with the server, started again a moment
+    after it exits (browsers fall back to polling meanwhile and reconnect by themselves)."""
+
+    RESTART_AFTER_S = 3.0
+
+    def __init__(self, host: str, port: int, management_port: int):
+        self.command = websocket_command(host, port, management_port)
+        self.proc: subprocess.Popen | None = None
+        self.exited_at: float | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.command, cwd=PROJECT_DIR, env=os.environ.copy())
+        self.exited_at = None
+
+    def check(self) -> None:
+        if self.proc is None or self.proc.poll() is None:
+            return
+        now = time.monotonic()
+        if self.exited_at is None:
+            self.exited_at = now
+            logger.warning("the WebSocket server exited (code %s); restarting it in %.0f s",
+                           self.proc.returncode, self.RESTART_AFTER_S)
+        elif now - self.exited_at >= self.RESTART_AFTER_S:
+            self.start()
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
 def port_is_free(host: str, port: int) -> bool:
     import socket
     with socket.socket() as probe:
@@ -193,7 +236,7 @@ def stop_process(proc: subprocess.Popen | None, timeout_s: float = 10) -> None:
 
 
 def run_local(host: str, port: int, live: bool = True, agent: bool = True,
-              verbose: bool = False) -> int:
+              verbose: bool = False, ws_port: int | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("STORE", "sqlite:" + str(PROJECT_DIR / ".data" / "mission-control.db"))
     spa = PROJECT_DIR / "static-site" / "dist"
@@ -208,10 +251,16 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True,
     store.ensure_tables()
 
     base_url = f"http://{host}:{port}"
-    if not port_is_free(host, port):
-        print(f"missionctl run: {host}:{port} is already in use; stop what runs there or pass "
-              f"--port (e.g. make run PORT=8001)", file=sys.stderr)
-        return 1
+    ws_port = ws_port or port + 1
+    for taken in (port, ws_port):
+        if not port_is_free(host, taken):
+            print(f"missionctl run: {host}:{taken} is already in use; stop what runs there or pass "
+                  f"--port / --ws-port (e.g. make run PORT=8010)", file=sys.stderr)
+            return 1
+    # The SPA's config.json names the WebSocket API (chalice local inherits this environment).
+    from .websocket import STAGE, management_client, websocket_url
+    os.environ["LIVE_WEBSOCKET_URL"] = websocket_url(host, ws_port)
+    management_port = any_free_port(host)
     issuer = configure_sign_in(base_url)
     from ..auth import ensure_local_api_key
     ingest_key = ensure_local_api_key("ingest:business")
@@ -226,6 +275,12 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True,
 
     threads: list[threading.Thread] = []
     agent_proc = None
+    websockets = WebSocketSupervisor(host, ws_port, management_port)
+    websockets.start()
+    # The worker's push handler sends through the local management API, as Lambda's through AWS's.
+    from ..live import management
+    management.register(management.endpoint_of(f"{host}:{ws_port}", STAGE),
+                        management_client(f"http://{host}:{management_port}/{STAGE}"))
     try:
         wait_until_healthy(base_url, server)
         if agent:
@@ -244,11 +299,13 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True,
         print(f"\nMission Control is running: open {base_url}/ and pick a demo user (viewer, operator "
               f"or admin) to sign in.\n"
               f"  listening on {base_url}{spa_note}; store {s.store}; sign-in page {issuer}/authorize\n"
+              f"  live updates (WebSocket) on {websocket_url(host, ws_port)}\n"
               f"  a token for curl: curl -H \"Authorization: Bearer $(.venv/bin/missionctl token --role "
               f"viewer)\" {base_url}/api/kpis\n"
               f"  an API key to send data: .venv/bin/missionctl apikey create --scope ingest:business\n"
               f"  Ctrl-C stops it.\n", flush=True)
         while not stop.wait(0.5):
+            websockets.check()
             if server.poll() is not None:
                 print(f"chalice local stopped (code {server.returncode}); shutting down", file=sys.stderr)
                 return 1
@@ -260,6 +317,7 @@ def run_local(host: str, port: int, live: bool = True, agent: bool = True,
         stop.set()
         stop_process(agent_proc)  # first, so its last samples reach the API still running
         stop_process(server)
+        websockets.stop()
         for thread in threads:
             thread.join(timeout=10)
         print("Mission Control stopped.", flush=True)
@@ -272,9 +330,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-live", action="store_true", help="no synthetic live traffic")
     parser.add_argument("--no-agent", action="store_true", help="no collector agent for this machine")
     parser.add_argument("--verbose", action="store_true", help="the server logs a line per request")
+    parser.add_argument("--ws-port", type=int, default=None, help="the WebSocket API's port (default: --port + 1)")
     args = parser.parse_args(argv)
     return run_local(args.host, args.port, live=not args.no_live, agent=not args.no_agent,
-                     verbose=args.verbose)
+                     verbose=args.verbose, ws_port=args.ws_port)
 
 
 if __name__ == "__main__":

@@ -258,7 +258,10 @@ def spa_auth_config() -> dict[str, str] | None:
 
 @static_site.route("/config.json", methods=["GET"])
 def spa_config() -> Response:
+    from ..live.settings import live_settings
     config: dict = {"apiBaseUrl": os.environ.get("SPA_API_BASE_URL", "")}
+    if live_settings().websocket_url:  # absent: the SPA polls
+        config["websocketUrl"] = live_settings().websocket_url
     auth = spa_auth_config()
     if auth is not None:
         config["auth"] = auth

@@ -23,16 +23,16 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("stats", purpose="DailyStats: value, previous value, change"),
         TableSpec("metrics", stream=True,
                   purpose="host and web-app samples, 1-minute and 1-hour roll-ups, host registry"),
-        TableSpec("insights", purpose="anomaly, prediction and pattern insights (TTL 180 days), "
+        TableSpec("insights", stream=True, purpose="anomaly, prediction and pattern insights (TTL 180 days), "
                                       "their severity index and filter pointers, per-series "
                                       "detector states and feedback counts"),
         TableSpec("deadletters", purpose="records that can never succeed, with the reason"),
         TableSpec("system", purpose="schedule runs, worker checkpoints, health"),
         TableSpec("auth", purpose="API keys (hashes only), their last use, per-key ingest rate "
                                   "counters, the dev issuer's single-use codes"),
-        TableSpec("alerts", purpose="alert rules, open alerts per series, alerts with their "
+        TableSpec("alerts", stream=True, purpose="alert rules, open alerts per series, alerts with their "
                                     "history, silences, evaluation marks, the notification outbox"),
-        TableSpec("notifications", purpose="notification channels (secrets included), the "
+        TableSpec("notifications", stream=True, purpose="notification channels (secrets included), the "
                                            "delivery log, per-channel delivery claims"),
         TableSpec("incidents", stream=True,
                   purpose="incidents, their status/severity/service pointers, append-only "
@@ -42,6 +42,8 @@ TABLES: dict[str, TableSpec] = {
                           "suites and runs, repositories with their latest run per workflow"),
         TableSpec("ci", purpose="webhook delivery ids, CI health roll-ups, deploy runs by time, "
                                 "pending backfills, users' settings"),
+        TableSpec("connections", purpose="open WebSocket connections and their topic "
+                                         "subscriptions (TTL: the token's expiry)"),
     )
 }
 

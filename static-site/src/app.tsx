@@ -7,7 +7,9 @@ import { ConnectionBanner } from "./components/ConnectionBanner";
 import { ThemeSelect } from "./components/ThemeSelect";
 import { UserBadge } from "./components/UserBadge";
 import { Ctx, type AppContext } from "./context";
+import type { LiveFeed } from "./lib/live";
 import { useRoute } from "./lib/router";
+import { useLiveState } from "./lib/useLive";
 import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
 import { FiringCount } from "./components/AlertsPanel";
@@ -22,17 +24,23 @@ import { Settings } from "./pages/Settings";
 import { SettingsCtx, UserSettingsStore } from "./lib/userSettings";
 
 export const REFRESH_MS = 5000;
+/** While notices are pushed, pages poll only this often (a safety net for a missed notice). */
+export const SAFETY_POLL_MS = 60_000;
 
-export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?: string; user: Me; onSignOut: () => void }) {
+export function App({ api, live = null, locale, user, onSignOut }: { api: ApiClient; live?: LiveFeed | null; locale?: string; user: Me; onSignOut: () => void }) {
   const route = useRoute();
   const { pref, theme, setPref } = useTheme();
   const [timeZone, setTimeZone] = useState("UTC");
   const [menuOpen, setMenuOpen] = useState(false);
   const firstRoute = useRef(true);
 
+  const liveState = useLiveState(live);
+  // A change of interval rebuilds the pages' pollers, which fetch at once: on (re)connect the
+  // page refetches everything it may have missed, on disconnect polling resumes right away.
+  const refreshMs = liveState === "live" ? SAFETY_POLL_MS : REFRESH_MS;
   const ctx = useMemo<AppContext>(
-    () => ({ api, user, locale, timeZone, setTimeZone, theme, refreshMs: REFRESH_MS }),
-    [api, user, locale, timeZone, theme],
+    () => ({ api, user, locale, timeZone, setTimeZone, theme, refreshMs, live, liveState }),
+    [api, user, locale, timeZone, theme, refreshMs, live, liveState],
   );
 
   // The user's settings: the shell's theme toggle and the Settings page's theme are one setting.
@@ -96,6 +104,16 @@ export function App({ api, locale, user, onSignOut }: { api: ApiClient; locale?:
             <span class="brand__name">Mission Control</span>
           </a>
           <UserBadge user={user} onSignOut={onSignOut} />
+          {live && (
+            <span
+              class={`live-indicator live-indicator--${liveState}`}
+              data-testid="live-indicator"
+              data-state={liveState}
+              title={liveState === "live" ? "Changes are pushed as they happen" : "Not connected for live updates: refreshing every few seconds"}
+            >
+              {liveState}
+            </span>
+          )}
           <div class="topbar__tools">
             <ThemeSelect pref={pref} onChange={changeTheme} />
             <button

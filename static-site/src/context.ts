@@ -2,6 +2,7 @@ import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
 import type { ApiClient, Connection } from "./api/client";
 import type { Me } from "./api/types";
+import type { LiveFeed, LiveState } from "./lib/live";
 import type { Theme } from "./lib/theme";
 
 export interface AppContext {
@@ -14,8 +15,11 @@ export interface AppContext {
   timeZone: string;
   setTimeZone: (tz: string) => void;
   theme: Theme;
-  /** The live refresh interval. */
+  /** The live refresh interval: the polling one, or a slow safety poll while pushes arrive. */
   refreshMs: number;
+  /** Pushed change notices (null: this deployment names no websocketUrl; pages poll). */
+  live: LiveFeed | null;
+  liveState: LiveState;
 }
 
 export const Ctx = createContext<AppContext | null>(null);

@@ -3,6 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import "./styles.css";
 import { ApiClient, loadConfig } from "./api/client";
 import { Session } from "./auth/session";
+import { LiveFeed } from "./lib/live";
 import { Root } from "./root";
 
 async function main() {
@@ -22,6 +23,7 @@ async function main() {
     authorization: session.authorization,
     onUnauthorized: session.unauthorized,
   });
+  const live = config.websocketUrl ? new LiveFeed({ url: config.websocketUrl, authorization: session.authorization }) : null;
   // Timers sleep in background tabs: renew on return if the time has come.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") session.tokens.checkNow();
@@ -31,7 +33,7 @@ async function main() {
   });
   const root = document.getElementById("app")!;
   root.textContent = "";
-  render(<Root session={session} api={api} locale={navigator.language} />, root);
+  render(<Root session={session} api={api} live={live} locale={navigator.language} />, root);
   await session.start();
 }
 

@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type ApiClient } from "./api/client";
 import type { Me } from "./api/types";
+import type { LiveFeed } from "./lib/live";
 import { App } from "./app";
 import type { Session, SessionState } from "./auth/session";
 import { SignInScreen } from "./components/SignInScreen";
@@ -19,7 +20,7 @@ function useSessionState(session: Session): SessionState {
 
 type Who = { user: Me } | { error: ApiError } | null;
 
-export function Root({ session, api, locale }: { session: Session; api: ApiClient; locale?: string }) {
+export function Root({ session, api, live = null, locale }: { session: Session; api: ApiClient; live?: LiveFeed | null; locale?: string }) {
   const state = useSessionState(session);
   const [who, setWho] = useState<Who>(null);
   const [attempt, setAttempt] = useState(0);
@@ -79,5 +80,5 @@ export function Root({ session, api, locale }: { session: Session; api: ApiClien
       />
     );
   }
-  return <App api={api} locale={locale} user={who.user} onSignOut={signOut} />;
+  return <App api={api} live={live} locale={locale} user={who.user} onSignOut={signOut} />;
 }

@@ -107,6 +107,7 @@ class Product:
         self.agent = agent  # the collector agent for this machine, as make run starts it
         self.verbose = verbose  # make run VERBOSE=1: a log line per request
         self.base_url = f"http://127.0.0.1:{port}"
+        self.ws_port = free_port()  # the local WebSocket API's (the runner's default is port + 1)
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
         self._tokens: dict[str, str] = {}
@@ -134,7 +135,8 @@ class Product:
         ready = threading.Event()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chalicelib.local.runner", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-live", *([] if self.agent else ["--no-agent"]),
+             "--port", str(self.port), "--ws-port", str(self.ws_port), "--no-live",
+             *([] if self.agent else ["--no-agent"]),
              *(["--verbose"] if self.verbose else [])],
             cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,  # its own process group: the server goes down with it
@@ -172,14 +174,15 @@ class Product:
                 proc.wait(timeout=10)
             self._reader.join(timeout=10)  # the last lines it printed
 
-    def server_pid(self) -> int:
-        """The local server's process (the runner's child serving HTTP)."""
+    def server_pid(self, module: str = "chalicelib.local.server") -> int:
+        """The local server's process (the runner's child serving HTTP; ``module``
+        ``chalicelib.local.websocket``: the one serving WebSockets)."""
         assert self.proc is not None, "not running"
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
             for child in (task / "children").read_text().split():
-                if "chalicelib.local.server" in Path(f"/proc/{child}/cmdline").read_text():
+                if module in Path(f"/proc/{child}/cmdline").read_text():
                     return int(child)
-        raise AssertionError("the runner has no server process")
+        raise AssertionError(f"the runner has no {module} process")
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -25,6 +25,11 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
 describe("base URL", () => {
+  it("names the WebSocket API when config.json gives websocketUrl", async () => {
+    const { fetch } = scripted(json({ apiBaseUrl: "", auth: null, websocketUrl: "wss://ws.example.com/prod" }));
+    expect((await loadConfig(fetch, "config.json")).websocketUrl).toBe("wss://ws.example.com/prod");
+  });
+
   it("joins base, path and query", () => {
     expect(joinUrl("", "/api/kpis", { period: "7d" })).toBe("/api/kpis?period=7d");
     expect(joinUrl("https://api.example.com/prod/", "/api/users")).toBe("https://api.example.com/prod/api/users");

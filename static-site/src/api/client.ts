@@ -425,7 +425,9 @@ export async function loadConfig(fetchImpl: FetchLike = (i, init) => globalThis.
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     const body = (await res.json()) as Partial<SpaConfig>;
     if (typeof body.apiBaseUrl !== "string") throw new Error(`${url}: apiBaseUrl is not a string`);
-    return { apiBaseUrl: body.apiBaseUrl, auth: body.auth ?? null };
+    const config: SpaConfig = { apiBaseUrl: body.apiBaseUrl, auth: body.auth ?? null };
+    if (typeof body.websocketUrl === "string" && body.websocketUrl) config.websocketUrl = body.websocketUrl;
+    return config;
   } catch (e) {
     console.warn("Mission Control: using the same origin for the API;", e);
     return { apiBaseUrl: "", auth: null };

@@ -106,6 +106,8 @@ export interface SpaConfig {
   apiBaseUrl: string;
   /** The sign-in settings (see src/auth/config.ts); null when config.json has none. */
   auth: unknown;
+  /** The WebSocket API for live notices (chalicelib/live); absent: the SPA polls. */
+  websocketUrl?: string | null;
 }
 
 // ---- who is signed in ----

@@ -8,6 +8,7 @@ import { useApp } from "../context";
 import { STATE_WORD, byUrgency, since, where } from "../lib/alerts";
 import { usePoller } from "../lib/usePoller";
 import { SeverityBadge } from "./SeverityBadge";
+import { useLiveTopics } from "../lib/useLive";
 
 const SHOWN = 5;
 
@@ -16,7 +17,7 @@ export function AlertsPanel() {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
   const [failed, setFailed] = useState(false);
 
-  usePoller(async (signal) => {
+  const poller = usePoller(async (signal) => {
     try {
       setAlerts(byUrgency(await alertsApi.inStates(api, ["firing", "pending"], SHOWN, { signal })));
       setFailed(false);
@@ -24,6 +25,7 @@ export function AlertsPanel() {
       if (!signal.aborted) setFailed(true);
     }
   }, refreshMs);
+  useLiveTopics(["alerts"], () => poller.refresh());
 
   const now = Date.now();
   return (
@@ -61,13 +63,14 @@ export function AlertsPanel() {
 export function FiringCount() {
   const { api, refreshMs } = useApp();
   const [firing, setFiring] = useState(0);
-  usePoller(async (signal) => {
+  const counts = usePoller(async (signal) => {
     try {
       setFiring((await alertsApi.counts(api, { signal })).data.firing);
     } catch {
       // the count is a hint: the Alerts page says what failed
     }
   }, refreshMs * 3);
+  useLiveTopics(["alerts"], () => counts.refresh());
   if (!firing) return null;
   return (
     <span class="nav__count" data-testid="firing-count" aria-label={`${firing} firing`}>

@@ -7,6 +7,7 @@ import type { Insight, InsightsPage } from "../api/types";
 import { useApp } from "../context";
 import { formatDateTime } from "../lib/format";
 import { Poller } from "../lib/poller";
+import { useLiveTopics } from "../lib/useLive";
 
 export function OpenInsights() {
   const { api, refreshMs, timeZone, locale } = useApp();
@@ -34,6 +35,7 @@ export function OpenInsights() {
     poller.start();
     return () => poller.stop();
   }, [poller]);
+  useLiveTopics(["insights"], () => poller.refresh());
 
   if (open.length === 0) return null;
   return (

@@ -6,6 +6,7 @@ import type { ApiClient } from "../api/client";
 import type { Insight, InsightsPage } from "../api/types";
 import type { ChartMarker } from "../components/TimeChart";
 import { Poller } from "./poller";
+import { useLiveTopics } from "./useLive";
 
 /** metric → the windows of its insights (an open one runs to its last point). */
 export function windowsByMetric(insights: readonly Insight[]): Record<string, ChartMarker[]> {
@@ -39,5 +40,6 @@ export function useHostInsights(api: ApiClient, host: string, refreshMs: number)
     poller.start();
     return () => poller.stop();
   }, [poller]);
+  useLiveTopics(["insights"], () => poller.refresh());
   return windows;
 }

@@ -25,6 +25,7 @@ import { formatDateTime, formatIso } from "../lib/format";
 import { usePoller } from "../lib/usePoller";
 import { buildHash } from "../lib/router";
 import { LiveMeta, PanelErrors, isAbort } from "./HostsShared";
+import { useLiveTopics } from "../lib/useLive";
 
 const TABS = [
   { id: "active", label: "Firing & pending" },
@@ -116,6 +117,7 @@ function ActiveAlerts() {
       if (e instanceof ApiError) setErrors({ alerts: e });
     }
   }, refreshMs);
+  useLiveTopics(["alerts"], () => poller.refresh());
 
   const canAct = hasRole(user.role, "operator");
   return (

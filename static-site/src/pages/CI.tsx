@@ -10,6 +10,7 @@ import { useApp } from "../context";
 import { DEFAULT_SETTINGS, percent, REPO_BADGE, runActions, runBadge, seconds, toggled, watched } from "../lib/ci";
 import { dtf, formatDateTime, formatDuration } from "../lib/format";
 import { buildHash, navigate } from "../lib/router";
+import { useLiveTopics } from "../lib/useLive";
 import { usePoller } from "../lib/usePoller";
 import { useUserSettings } from "../lib/userSettings";
 import "./CI.css";
@@ -52,6 +53,10 @@ export function CI({ query }: { query: URLSearchParams }) {
       if (!signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
     }
   }, refreshMs);
+  // A pushed change refreshes too, unless the user turned auto-refresh off in their settings.
+  useLiveTopics(["ci"], () => {
+    if (!settings || settings.autoRefreshS) poller.refresh();
+  });
 
   const key = `${repoName}|${runId}|${JSON.stringify(filters)}`;
   const firstKey = useRef(true);

@@ -20,6 +20,7 @@ import {
   formatRate,
 } from "../lib/units";
 import { LiveMeta, PanelErrors, isAbort, lastSeenText } from "./HostsShared";
+import { useLiveTopics } from "../lib/useLive";
 
 /** The metric each kind's sparkline shows. */
 export const SPARK: Record<HostKind, { metric: string; name: string; max?: number; format: (v: number | null, l?: string) => string }> = {
@@ -74,6 +75,7 @@ export function HostsList() {
     poller.start();
     return () => poller.stop();
   }, [poller]);
+  useLiveTopics(["hosts"], () => poller.refresh());
 
   useEffect(() => {
     document.title = "Hosts · Mission Control"; // back from a host's page inside the same route

@@ -32,6 +32,7 @@ import {
   type UnitKind,
 } from "../lib/units";
 import { LiveMeta, PanelErrors, isAbort, lastSeenText } from "./HostsShared";
+import { useLiveTopics } from "../lib/useLive";
 
 export interface ChartDef {
   id: string;
@@ -180,6 +181,7 @@ export function HostsView({ host, kind, rangeId }: { host: string; kind: HostKin
     poller.start();
     return () => poller.stop();
   }, [poller]);
+  useLiveTopics(["hosts", `host:${host}`], () => poller.refresh());
 
   // A new range: read it at once (aborting a refresh in flight for the old one).
   const firstRange = useRef(true);

@@ -22,6 +22,7 @@ import { useApp } from "../context";
 import { formatDateTime, formatMoney } from "../lib/format";
 import { actions, age, byUrgency, describeEntry, impactHeadline, isActive, statsLine } from "../lib/incidents";
 import { buildHash, navigate } from "../lib/router";
+import { useLiveTopics } from "../lib/useLive";
 import { usePoller } from "../lib/usePoller";
 import "./Incidents.css";
 
@@ -62,6 +63,7 @@ function IncidentList({ query }: { query: URLSearchParams }) {
       if (!signal.aborted) setError(message(e));
     }
   }, refreshMs);
+  useLiveTopics(["incidents"], () => poller.refresh());
 
   const setFilter = (name: string, value: string) => {
     const next: Record<string, string> = { status, severity, service, [name]: value };
@@ -212,6 +214,7 @@ function IncidentPage({ id }: { id: string }) {
       if (!signal.aborted) setError(message(e));
     }
   }, refreshMs);
+  useLiveTopics(["incidents"], () => poller.refresh());
 
   const change = async (body: { status?: IncidentStatus; assignee?: string | null }) => {
     if (!etag) return;

@@ -22,6 +22,7 @@ import { insightGeometry } from "../lib/insightChart";
 import { Poller } from "../lib/poller";
 import { buildHash, navigate } from "../lib/router";
 import "./Insights.css";
+import { useLiveTopics } from "../lib/useLive";
 
 const W = 320;
 const H = 90;
@@ -80,6 +81,7 @@ export function Insights({ query }: { query: URLSearchParams }) {
     poller.start();
     return () => poller.stop();
   }, [poller]);
+  useLiveTopics(["insights"], () => poller.refresh());
 
   const key = `${filters.severity}|${filters.type}|${filters.host}`;
   const firstKey = useRef(true);

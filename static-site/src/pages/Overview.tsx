@@ -23,6 +23,7 @@ import {
 import { Poller } from "../lib/poller";
 import { INITIAL, mergeRound, type Key, type State } from "./overviewState";
 import { buildHash, navigate } from "../lib/router";
+import { useLiveTopics } from "../lib/useLive";
 
 function parsePeriod(v: string | null): Period {
   return PERIODS.includes(v as Period) ? (v as Period) : "24h";
@@ -35,7 +36,7 @@ function markFirstKpiPaint() {
 }
 
 export function Overview({ query }: { query: URLSearchParams }) {
-  const { api, locale, timeZone, setTimeZone, theme, refreshMs } = useApp();
+  const { api, locale, timeZone, setTimeZone, theme, refreshMs, liveState } = useApp();
   const period = parsePeriod(query.get("period"));
   const [state, setState] = useState<State>(INITIAL);
   const periodRef = useRef(period);
@@ -66,6 +67,8 @@ export function Overview({ query }: { query: URLSearchParams }) {
     poller.start();
     return () => poller.stop();
   }, [poller]);
+  // A purchase, page view or event was stored: every number here derives from them.
+  useLiveTopics(["kpis"], () => poller.refresh());
 
   // A new period: fetch at once (aborting a refresh in flight for the old one).
   const firstPeriod = useRef(true);
@@ -138,7 +141,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
                 <time dateTime={formatIso(asOf!, kpis.timezone)} title={formatDateTime(asOf!, kpis.timezone, locale)}>
                   {formatTime(asOf!, kpis.timezone, locale)}
                 </time>{" "}
-                {kpis.timezone} · refreshes every {Math.round(refreshMs / 1000)} s
+                {kpis.timezone} · {liveState === "live" ? "updates pushed as they happen" : `refreshes every ${Math.round(refreshMs / 1000)} s`}
               </>
             ) : (
               "Loading…"
