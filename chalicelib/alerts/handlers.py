@@ -13,6 +13,7 @@ from . import deliverer, repository, sources, topic
 from .evaluation import evaluate_alerts
 from .fanout import fan_out
 from .settings import alert_settings
+from ..aws_access import uses
 
 alert_jobs = Blueprint(__name__)
 
@@ -34,3 +35,8 @@ def notify_channels(event):
     record = event.to_dict()["Records"][0]["Sns"]
     return fan_out(repository(), deliverer(), record.get("Message", ""), record.get("MessageId", ""),
                    int(time.time() * 1000))
+
+uses(__name__, "evaluateAlerts", reads=("alerts", "notifications", "events", "rollups", "stats", "metrics",
+                                        "insights", "system"),
+     writes=("alerts", "notifications", "system"), publishes=("alerts",))
+uses(__name__, "notifyChannels", reads=("alerts", "notifications"), writes=("alerts", "notifications"))

@@ -9,6 +9,7 @@ from ..system import recorded
 from . import policy, repository
 from .daily_stats import finalise_yesterday, refresh_today
 from .ingest import add_stale_journals
+from ..aws_access import uses
 
 business_jobs = Blueprint(__name__)
 
@@ -30,3 +31,6 @@ def aggregate_stats(event):
 def daily_rollup(event):
     """Finalise yesterday's DailyStats (local day) with value, previous value and change."""
     return finalise_yesterday(repository(), policy(), int(time.time() * 1000))
+
+for _job in ("aggregateStats", "dailyRollup"):
+    uses(__name__, _job, reads=("rollups", "stats", "system"), writes=("rollups", "stats", "system"))

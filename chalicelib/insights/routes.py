@@ -14,6 +14,7 @@ from . import repository
 from .feed import give_feedback, list_insights
 from .settings import insights_settings
 from .stream import StreamRecord, consume_records, score_business
+from ..aws_access import API_HANDLER, uses
 
 insights_api = Blueprint(__name__)
 
@@ -57,3 +58,8 @@ def score_business_series(event):
         return {bucket: counters for (bucket, dim), counters in found.items() if dim == ""}
 
     return score_business(repository(), minute_counters, int(time.time() * 1000), insights_settings())
+
+uses(__name__, API_HANDLER, reads=("insights",), writes=("insights",))
+# metric_limits() reads the alert rules' limits
+uses(__name__, "scoreMetrics", reads=("insights", "metrics", "alerts"), writes=("insights", "deadletters"))
+uses(__name__, "scoreBusiness", reads=("insights", "rollups", "system"), writes=("insights", "system"))

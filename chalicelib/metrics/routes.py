@@ -14,6 +14,7 @@ from . import queries, repository
 from .ingest import check_sample_time, record_samples
 from .models import MAX_BATCH, MetricSample
 from .stream import consume_records
+from ..aws_access import API_HANDLER, uses
 
 metrics_api = Blueprint(__name__)
 
@@ -62,3 +63,6 @@ def consume_metrics(event):
         [(r.sequence_number, r.data) for r in event], repo,
         lambda reason, raw, ref: set_aside(repo.store, "kinesis-metrics", reason, raw, ref),
         _now_ms())
+
+uses(__name__, API_HANDLER, reads=("metrics",), writes=("metrics",))
+uses(__name__, "consumeMetrics", reads=("metrics",), writes=("metrics", "deadletters"))

@@ -8,6 +8,7 @@ from . import recorded
 from .events import event_minute
 from .probes import ProbeLog, probe_all
 from .settings import health_settings
+from ..aws_access import uses
 
 system_jobs = Blueprint(__name__)
 
@@ -21,3 +22,5 @@ def probe_health(event):
     results = probe_all(settings.probes, settings.HEALTH_PROBE_TIMEOUT_S, minute)
     ProbeLog(default_store()).record(results, minute)
     return {"probes": len(results), "down": sum(r["status"] != "ok" for r in results)}
+
+uses(__name__, "probeHealth", reads=("system",), writes=("system",))
