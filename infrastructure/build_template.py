@@ -26,7 +26,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-APP_TITLE = "mission-control"
 #: stream sources: retries before a batch is set aside, oldest record still worth processing
 STREAM_RETRIES = 5
 STREAM_MAX_RECORD_AGE_S = 6 * 3600
@@ -574,13 +573,14 @@ def template() -> dict:
     # Chalice names the API handler's log group after "ApiHandler", a resource that does not exist.
     resources["ApiHandlerLogGroup"] = {"Properties": {"LogGroupName": sub("/aws/lambda/${APIHandler}")}}
     resources["RestAPI"] = {"Properties": {
+        "Name": sub("${AWS::StackName}-api"),
         "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": API_RATE_PER_S,
                             "ThrottlingBurstLimit": API_BURST, "MetricsEnabled": True}],
         "GatewayResponses": api_gateway_responses()}}
     resources["ApiLatency"] = alarm(
         "API latency above 1 s for 5 minutes (seed 000)",
         {"Namespace": "AWS/ApiGateway", "MetricName": "Latency",
-         "Dimensions": [{"Name": "ApiName", "Value": APP_TITLE}]},
+         "Dimensions": [{"Name": "ApiName", "Value": sub("${AWS::StackName}-api")}]},
         1000, statistic="Average", period_s=60, periods=5)
     for name in TABLES:
         resources[logical_id(name) + "Throttles"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
