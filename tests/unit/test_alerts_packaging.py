@@ -31,7 +31,7 @@ def test_the_merge_template_creates_the_topic_its_subscriber_listens_to_and_the_
     env = resources["EvaluateAlerts"]["Properties"]["Environment"]["Variables"]
     assert env["ALERTS_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
     for table in ("alerts", "notifications"):
-        assert resources[build_template.logical_id(table)]["Properties"]["TableName"].endswith(table)
+        assert resources[build_template.logical_id(table)]["Properties"]["TableName"]["Fn::Sub"].endswith(table)
 
 
 def test_the_chalice_deploy_policy_lets_the_app_publish_and_manage_email_subscriptions_on_the_topic_only():
