@@ -155,13 +155,18 @@ def deploy_stack(session, stack: str, template_url: str, parameters: list[dict])
 def spa_config(outputs: dict[str, str]) -> dict:
     """The SPA's config.json: the API on this origin (/api/*), sign-in through the stack's
     Cognito hosted UI - written by the same function the local server uses."""
-    os.environ.update({"AUTH_CLIENT_ID": outputs["UserPoolClientId"], "AUTH_ISSUER": outputs["AuthIssuer"],
-                       "SPA_AUTH_DOMAIN": outputs["AuthDomain"]})
     from chalicelib.local.static_site import spa_auth_config
-    config: dict = {"apiBaseUrl": ""}
+    stack_env = {"AUTH_CLIENT_ID": outputs["UserPoolClientId"], "AUTH_ISSUER": outputs["AuthIssuer"],
+                 "SPA_AUTH_DOMAIN": outputs["AuthDomain"]}
+    saved = {name: os.environ.get(name) for name in stack_env}
+    os.environ.update(stack_env)  # spa_auth_config reads the environment, as the local server sets it
+    try:
+        config: dict = {"apiBaseUrl": "", "auth": spa_auth_config()}
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
     if outputs.get("WebsocketConnectEndpointURL"):
         config["websocketUrl"] = outputs["WebsocketConnectEndpointURL"]
-    config["auth"] = spa_auth_config()
     return config
 
 

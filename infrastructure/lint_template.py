@@ -39,11 +39,14 @@ def translate(template: dict) -> dict:
 
 
 def lint(path: Path, ignored: list[str]) -> list[str]:
-    args = [sys.executable, "-m", "cfnlint", "--format", "parseable"]
+    args = [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable"]
     if ignored:
         args += ["--ignore-checks", *ignored]
     out = subprocess.run([*args, "--", str(path)], capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if line.strip()]
+    problems = [line for line in out.stdout.splitlines() if line.strip()]
+    if out.returncode and not problems:  # cfn-lint itself failed: that is no clean bill
+        raise RuntimeError(f"cfn-lint exited {out.returncode}: {out.stderr.strip()[-2000:]}")
+    return problems
 
 
 def main(path: str) -> int:
