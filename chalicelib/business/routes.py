@@ -85,5 +85,5 @@ def get_products():
     return json_response(business_api.current_request, queries.products(
         repository(), policy(), params.get("limit"), params.get("window"), _now_ms()))
 
-uses(__name__, API_HANDLER, reads=("events", "actors", "rollups", "stats"),
+uses(__name__, API_HANDLER, reads=("events", "actors", "rollups"),
      writes=("events", "actors", "rollups"))

@@ -39,4 +39,4 @@ def system_health():
     return json_response(system_api.current_request, {
         "status": status, "components": components, "schedules": schedule_log().last_runs()})
 
-uses(__name__, API_HANDLER, reads=("system", "deadletters"))
+uses(__name__, API_HANDLER, reads=("system",))

@@ -1,0 +1,120 @@
+"""Policy simulation: the API handler's generated IAM policy, evaluated against every DynamoDB
+call the API handler really makes on DynamoDB Local while it serves the main flows (ingest,
+KPIs, metrics, insights, alerts, API keys). A call its policy would deny fails the test, naming
+the action and table; so does a table it is granted but never touches."""
+import fnmatch
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "infrastructure"))
+
+import build_template  # noqa: E402
+
+from tests.conftest import admin_with_every_key_on  # noqa: E402
+
+JSON = {"content-type": "application/json"}
+REGION, ACCOUNT = "us-east-1", "123456789012"
+TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                    "ConditionCheck": "ConditionCheckItem"}
+
+
+def resolve(value, prefix: str):
+    """A policy resource as it would be on AWS, for a stack whose tables are named ``prefix*``."""
+    from chalicelib.storage.tables import TABLES
+    tables = {build_template.logical_id(t): f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{prefix}{t}" for t in TABLES}
+    if "Fn::GetAtt" in value:
+        logical, attribute = value["Fn::GetAtt"]
+        return tables[logical] + ("/stream/*" if attribute == "StreamArn" else "")
+    if "Ref" in value:
+        return f"arn:aws:other:{REGION}:{ACCOUNT}:{value['Ref']}"
+    text = value["Fn::Sub"]
+    text = re.sub(r"\$\{(Table\w+)\.Arn\}", lambda m: tables[m.group(1)], text)
+    return (text.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", REGION)
+            .replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::StackName}", "mc"))
+
+
+def allowed(policy: dict, action: str, resource: str, prefix: str) -> bool:
+    """IAM's evaluation for Allow-only policies: some statement names the action and resource."""
+    for statement in policy["Statement"]:
+        if statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in statement["Action"]) \
+                and any(fnmatch.fnmatchcase(resource, resolve(r, prefix)) for r in statement["Resource"]):
+            return True
+    return False
+
+
+class CallLog:
+    """Every DynamoDB call a boto3 client makes, as (IAM action, resource ARN) pairs."""
+
+    def __init__(self):
+        self.calls: set[tuple[str, str]] = set()
+
+    def __call__(self, model, params, **_):
+        def arn(table, index=None):
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}" + (f"/index/{index}" if index else "")
+        name = model.name
+        if name in ("BatchGetItem", "BatchWriteItem"):
+            self.calls.update((f"dynamodb:{name}", arn(t)) for t in params["RequestItems"])
+        elif name in ("TransactWriteItems", "TransactGetItems"):
+            for item in params["TransactItems"]:
+                [(kind, body)] = item.items()
+                self.calls.add((f"dynamodb:{TRANSACT_ACTIONS.get(kind, 'GetItem')}", arn(body["TableName"])))
+        else:
+            self.calls.add((f"dynamodb:{name}", arn(params.get("TableName", "?"), params.get("IndexName"))))
+
+
+@pytest.fixture
+def recorded_api(dynamo_store, access_gate, issuer):
+    log = CallLog()
+    dynamo_store.client.meta.events.register("before-parameter-build.dynamodb.*", log)
+    for api in admin_with_every_key_on(dynamo_store, access_gate, issuer):
+        yield api, log, dynamo_store
+
+
+def serve_the_main_flows(api) -> None:
+    now = int(time.time() * 1000)
+    purchases = [{"orderId": f"s-{i}", "productId": "pro", "productName": "Pro", "amount": 1250, "currency": "USD",
+                  "userId": f"u-{i}", "sessionId": f"s-{i}", "timestamp": now - i * 1000} for i in range(5)]
+    samples = [{"host": "db-1", "kind": "vm", "timestamp": now - i * 10_000, "values": {"cpu.percent": 5.0}}
+               for i in range(3)]
+    calls = [("POST", "/api/ingest/purchase", purchases), ("POST", "/api/metrics", samples),
+             ("GET", "/api/kpis?period=24h", None), ("GET", "/api/users", None), ("GET", "/api/products", None),
+             ("GET", "/api/revenue", None), ("GET", "/api/hosts", None), ("GET", "/api/insights", None),
+             ("GET", "/api/system-health", None), ("GET", "/api/alerts", None), ("GET", "/api/alert-rules", None),
+             ("POST", "/api/alert-rules", {"name": "cpu", "kind": "metric_threshold", "severity": "warning",
+                                           "metric": "cpu.percent", "op": ">", "threshold": 90, "for": "5m"}),
+             ("GET", "/api/channels", None), ("GET", "/api/keys", None)]
+    for method, path, body in calls:
+        reply = api.http.request(method, path, headers=JSON, body=json.dumps(body) if body is not None else b"")
+        assert reply.status_code < 500, (path, reply.body)
+
+
+def test_the_api_handlers_policy_allows_every_call_it_makes_and_nothing_it_never_touches(recorded_api):
+    api, log, store = recorded_api
+    serve_the_main_flows(api)
+    policy = build_template.template()["Resources"]["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    prefix = store.table_prefix
+    assert log.calls, "no DynamoDB call was recorded"
+    denied = sorted(call for call in log.calls if not allowed(policy, *call, prefix))
+    assert not denied, f"the API handler's policy denies calls it makes: {denied}"
+    # and the policy is no wider than the code: each granted table is one the handler touched
+    touched = {arn.split("/")[1] for _action, arn in log.calls}
+    granted = {resolve(r, prefix).split("/")[1] for s in policy["Statement"] if s["Sid"].endswith("Tables")
+               for r in s["Resource"]}
+    assert granted <= touched, granted - touched
+
+
+def test_the_simulation_denies_what_the_policy_does_not_grant(dynamo_store):
+    """The evaluator is not a rubber stamp: a scan, another table, another action are denied."""
+    policy = build_template.template()["Resources"]["ProbeHealthRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    prefix = "mc-"
+    system = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/mc-system"
+    assert allowed(policy, "dynamodb:Query", system, prefix)
+    assert not allowed(policy, "dynamodb:Scan", system, prefix)
+    assert not allowed(policy, "dynamodb:Query", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/mc-auth", prefix)
+    assert not allowed(policy, "dynamodb:DeleteTable", system, prefix)
