@@ -575,7 +575,8 @@ def template() -> dict:
     resources["RestAPI"] = {"Properties": {
         "Name": sub("${AWS::StackName}-api"),
         "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": API_RATE_PER_S,
-                            "ThrottlingBurstLimit": API_BURST, "MetricsEnabled": True}],
+                            # no MetricsEnabled: per-method metrics are billed as custom metrics
+                            "ThrottlingBurstLimit": API_BURST}],
         "GatewayResponses": api_gateway_responses()}}
     resources["ApiLatency"] = alarm(
         "API latency above 1 s for 5 minutes (seed 000)",
