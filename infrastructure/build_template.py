@@ -114,8 +114,9 @@ def functions(app) -> dict[str, str]:
     found = {s.name: kinds.get(type(s), type(s).__name__) for s in app.event_sources}
     if app.routes:
         found[API_HANDLER] = "api"
-    for name in app.websocket_handlers:
-        found[name] = "websocket"
+    for route_key in app.websocket_handlers:  # '$connect', '$disconnect', any other: 'message'
+        found[{"$connect": "websocket_connect", "$disconnect": "websocket_disconnect"}.get(
+            route_key, "websocket_message")] = "websocket"
     return found
 
 

@@ -190,6 +190,24 @@ def test_a_function_without_a_declaration_stops_the_build(monkeypatch):
         build_template.check_declarations(incidents)
 
 
+def test_websocket_handlers_are_the_functions_chalice_makes_and_must_be_declared():
+    from chalice import Chalice
+    live = Chalice(app_name="live-probe")
+    live.experimental_feature_flags.update(["WEBSOCKETS"])
+
+    @live.on_ws_connect()
+    def connect(event):
+        return None
+
+    @live.on_ws_message()
+    def message(event):
+        return None
+
+    assert build_template.functions(live) == {"websocket_connect": "websocket", "websocket_message": "websocket"}
+    with pytest.raises(build_template.UndeclaredUse, match="websocket_connect, websocket_message"):
+        build_template.check_declarations(live)
+
+
 def test_the_collector_policy_only_puts_records_on_this_stacks_stream(template):
     statements_ = template["Resources"]["CollectorPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     kinesis = [s for s in statements_ if any(a.startswith("kinesis:") for a in s["Action"])]
