@@ -100,6 +100,8 @@ def moto_server():
 
 @pytest.fixture
 def moto_aws(moto_server, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
+        monkeypatch.delenv(name)  # a service's own endpoint (DynamoDB Local) would win over moto's
     for name, value in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "ci", "AWS_SECRET_ACCESS_KEY": "ci",
                         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", **DEPLOY_ENV}.items():
         monkeypatch.setenv(name, value)
