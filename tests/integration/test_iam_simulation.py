@@ -118,3 +118,17 @@ def test_the_simulation_denies_what_the_policy_does_not_grant(dynamo_store):
     assert not allowed(policy, "dynamodb:Scan", system, prefix)
     assert not allowed(policy, "dynamodb:Query", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/mc-auth", prefix)
     assert not allowed(policy, "dynamodb:DeleteTable", system, prefix)
+
+
+@pytest.mark.parametrize("function", ["aggregateStats", "dailyRollup", "probeHealth", "evaluateAlerts",
+                                      "scoreBusiness"])
+def test_each_scheduled_functions_policy_allows_every_call_it_makes(recorded_api, function):
+    from tests.integration.alerting_helpers import minute_now, scheduled
+    api, log, store = recorded_api
+    serve_the_main_flows(api)  # data for the job to read
+    log.calls.clear()
+    api.lambda_.invoke(function, scheduled(minute_now(), function))
+    policy = build_template.template()["Resources"][build_template.role_id(function)]["Properties"]["Policies"][0]
+    assert log.calls, f"{function} made no DynamoDB call"
+    denied = sorted(call for call in log.calls if not allowed(policy["PolicyDocument"], *call, store.table_prefix))
+    assert not denied, f"{function}'s policy denies calls it makes: {denied}"
