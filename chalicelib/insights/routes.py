@@ -60,6 +60,6 @@ def score_business_series(event):
     return score_business(repository(), minute_counters, int(time.time() * 1000), insights_settings())
 
 uses(__name__, API_HANDLER, reads=("insights",), writes=("insights",))
-# metric_limits() reads the alert rules' limits
-uses(__name__, "scoreMetrics", reads=("insights", "metrics", "alerts"), writes=("insights", "deadletters"))
+# metric_limits() reads the alert rules' limits, installing the default rules on first look
+uses(__name__, "scoreMetrics", reads=("insights", "metrics", "alerts"), writes=("insights", "deadletters", "alerts"))
 uses(__name__, "scoreBusiness", reads=("insights", "rollups", "system"), writes=("insights", "system"))

@@ -132,3 +132,38 @@ def test_each_scheduled_functions_policy_allows_every_call_it_makes(recorded_api
     assert log.calls, f"{function} made no DynamoDB call"
     denied = sorted(call for call in log.calls if not allowed(policy["PolicyDocument"], *call, store.table_prefix))
     assert not denied, f"{function}'s policy denies calls it makes: {denied}"
+
+
+def test_the_stream_consumers_policies_allow_every_call_they_make(recorded_api):
+    """consumeMetrics gets Kinesis's event (AWS's sample record carrying our samples);
+    scoreMetrics gets the metrics table's own changes as DynamoDB Streams records."""
+    import base64
+
+    from app import app
+    from chalicelib.config import settings
+    from chalicelib.local.worker import LambdaContext, local_stream_arn, stream_record
+    api, log, store = recorded_api
+    now = int(time.time() * 1000)
+    template = json.loads((ROOT.parent / "shared/data/aws-events/aws-lambda-go__kinesis-event.json").read_text())
+    record = template["Records"][0]
+    record["kinesis"]["data"] = base64.b64encode(json.dumps(
+        [{"host": "db-2", "kind": "vm", "timestamp": now - i * 10_000, "values": {"cpu.percent": 7.0}}
+         for i in range(3)]).encode()).decode()
+    resources = build_template.template()["Resources"]
+
+    def check(function: str) -> None:
+        policy = resources[build_template.role_id(function)]["Properties"]["Policies"][0]["PolicyDocument"]
+        assert log.calls, f"{function} made no DynamoDB call"
+        denied = sorted(call for call in log.calls if not allowed(policy, *call, store.table_prefix))
+        assert not denied, f"{function}'s policy denies calls it makes: {denied}"
+
+    log.calls.clear()
+    assert api.lambda_.invoke("consumeMetrics", {"Records": [record]}).payload["batchItemFailures"] == []
+    check("consumeMetrics")
+    changes = store.changes("metrics").changes
+    assert changes
+    arn = local_stream_arn(settings().table_prefix + "metrics")
+    log.calls.clear()
+    app.handler_map["scoreMetrics"]({"Records": [stream_record(c, arn) for c in changes]},
+                                    LambdaContext("scoreMetrics"))
+    check("scoreMetrics")
