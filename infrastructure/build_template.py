@@ -221,7 +221,9 @@ def policy(app, function: str, kind: str, source: Any) -> dict:
         statements.append({"Sid": "ConsumeQueue", "Effect": "Allow", "Action": SQS_CONSUME_ACTIONS,
                            "Resource": [{"Fn::GetAtt": [queue_id(source.queue), "Arn"]}]})
     # The function's own log group: Lambda names it /aws/lambda/<function name>, and CloudFormation
-    # names the function <stack>-<logical id>-<suffix>.
+    # names the function <stack>-<logical id>-<suffix> (whole while that fits Lambda's 64
+    # characters: keep stack names to 30). Not the LogGroup resource's ARN: that names the
+    # function, whose role this is - a cycle.
     statements.append({"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                        "Resource": [arn("logs", f"log-group:/aws/lambda/${{AWS::StackName}}-{camel(function)}-*:*")]})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -25,6 +25,7 @@ import argparse
 import json
 import mimetypes
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -189,11 +190,14 @@ def upload_site(session, bucket: str, dist: Path, config: dict) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--stage", default="prod")
-    args.add_argument("--stack", default=os.environ.get("STACK_NAME", "mission-control"))
+    args.add_argument("--stack", default=os.environ.get("STACK_NAME", "mission-control"),
+                      help="at most 30 characters: function names (and their log permissions) carry it")
     args.add_argument("--packaged", help="a `chalice package` output directory to deploy as is")
     args.add_argument("--check", action="store_true", help="only check credentials and settings")
     opts = args.parse_args(argv)
     try:
+        if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{0,29}", opts.stack):
+            raise DeployError(f"STACK_NAME={opts.stack!r}: letters, digits and hyphens, at most 30 characters")
         session = aws_session()
         import build_template
         parameters = stack_parameters(build_template.template(), dict(os.environ))
