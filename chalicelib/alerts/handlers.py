@@ -6,6 +6,7 @@ import time
 
 from chalice import Blueprint, Rate
 
+from ..aws_access import uses
 from ..config import settings
 from ..system import recorded
 from ..system.events import event_minute
@@ -13,7 +14,6 @@ from . import deliverer, repository, sources, topic
 from .evaluation import evaluate_alerts
 from .fanout import fan_out
 from .settings import alert_settings
-from ..aws_access import uses
 
 alert_jobs = Blueprint(__name__)
 

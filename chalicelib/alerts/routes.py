@@ -9,10 +9,10 @@ import time
 from chalice import Blueprint, Response
 
 from ..auth import access, current_principal
+from ..aws_access import API_HANDLER, uses
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import alert_views, channel_admin, deliverer, outbound_allows_private, repository, rule_admin, topic
 from .settings import alert_settings
-from ..aws_access import API_HANDLER, uses
 
 alerts_api = Blueprint(__name__)
 

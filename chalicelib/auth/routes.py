@@ -6,12 +6,12 @@ import json
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from ..aws_access import API_HANDLER, uses
 from ..errors import InvalidInput, NotFound, pydantic_details
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import access, current_principal, gate
 from .api_keys import looks_like_key_id
 from .models import NewApiKey
-from ..aws_access import API_HANDLER, uses
 
 auth_api = Blueprint(__name__)
 

@@ -6,11 +6,11 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..web import api_errors, json_body, json_response
 from . import policy, queries, repository
 from .ingest import IngestResult, parse_events, record_events
 from ..batches import batch_status
-from ..aws_access import API_HANDLER, uses
 
 business_api = Blueprint(__name__)
 

@@ -5,13 +5,13 @@ import time
 
 from chalice import Blueprint, Cron, Rate
 
+from ..aws_access import uses
+from ..observability import publish_business_metric
 from ..system import recorded
+from ..timebuckets import local_date, shift_date
 from . import policy, repository
 from .daily_stats import finalise_yesterday, refresh_today
 from .ingest import add_stale_journals
-from ..aws_access import uses
-from ..observability import publish_business_metric
-from ..timebuckets import local_date, shift_date
 
 business_jobs = Blueprint(__name__)
 

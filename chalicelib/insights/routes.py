@@ -6,6 +6,7 @@ import time
 from chalice import Blueprint, Rate
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..config import settings
 from ..system import recorded
 from ..system.deadletters import set_aside
@@ -14,7 +15,6 @@ from . import repository
 from .feed import give_feedback, list_insights
 from .settings import insights_settings
 from .stream import StreamRecord, consume_records, score_business
-from ..aws_access import API_HANDLER, uses
 
 insights_api = Blueprint(__name__)
 

@@ -6,6 +6,7 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..batches import batch_status, validate_batch
 from ..config import settings
 from ..system.deadletters import set_aside
@@ -14,7 +15,6 @@ from . import queries, repository
 from .ingest import check_sample_time, record_samples
 from .models import MAX_BATCH, MetricSample
 from .stream import consume_records
-from ..aws_access import API_HANDLER, uses
 
 metrics_api = Blueprint(__name__)
 

@@ -5,12 +5,12 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..storage import default_store
 from ..web import api_errors, json_response
 from . import schedule_log, store_health
 from .probes import ProbeLog
 from .settings import health_settings
-from ..aws_access import API_HANDLER, uses
 
 system_api = Blueprint(__name__)
 

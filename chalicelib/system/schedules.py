@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from chalice import Blueprint, Rate
 
+from ..aws_access import uses
 from ..storage import default_store
 from . import recorded
 from .events import event_minute
 from .probes import ProbeLog, probe_all
 from .settings import health_settings
-from ..aws_access import uses
 
 system_jobs = Blueprint(__name__)
 
