@@ -192,3 +192,14 @@ def test_make_deploy_creates_the_stack_and_uploads_the_spa_on_moto(moto_aws, pac
     assert written["apiBaseUrl"] == ""  # the API is on the same origin, under /api/*
     assert written["auth"]["clientId"] == "client-ci"
     assert written["auth"]["authorizeUrl"] == "https://mc-ci.auth.us-east-1.amazoncognito.com/oauth2/authorize"
+
+
+def test_make_deploy_without_credentials_fails_before_building_anything(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true")
+    result = subprocess.run(["make", "--no-print-directory", "deploy", "STAGE=prod"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "no AWS credentials found. Configure them first" in result.stderr
+    assert "chalice package" not in result.stdout and "npm" not in result.stdout
