@@ -203,3 +203,24 @@ def test_make_deploy_without_credentials_fails_before_building_anything(tmp_path
     assert result.returncode != 0
     assert "no AWS credentials found. Configure them first" in result.stderr
     assert "chalice package" not in result.stdout and "npm" not in result.stdout
+
+
+def test_the_packaged_functions_carry_the_merge_templates_stream_settings_roles_and_environment(packaged):
+    out, _ = packaged
+    resources = json.loads((out / "sam.json").read_text())["Resources"]
+    functions = {k: r for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert len(functions) >= 9
+    for logical, function in functions.items():
+        props = function["Properties"]
+        assert props["Architectures"] == ["arm64"], logical
+        assert props["Environment"]["Variables"]["AUTH_CLIENT_ID"] == {"Ref": "UserPoolClient"}, logical
+        role = resources[props["Role"]["Fn::GetAtt"][0]]
+        assert [p["PolicyName"] for p in role["Properties"]["Policies"]] == [logical + "Policy"], logical
+        for event in props.get("Events", {}).values():
+            if event["Type"] in ("Kinesis", "DynamoDB"):
+                assert len(event["Properties"]["Stream"]) == 1  # one intrinsic, not Chalice's and ours
+                assert event["Properties"]["BisectBatchOnFunctionError"] is True
+            if event["Type"] == "SNS":
+                assert event["Properties"]["Topic"] == {"Fn::Sub": "${AlertsTopic}"}
+    assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
+    assert all(r["Properties"]["RetentionInDays"] == 30 for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup")
