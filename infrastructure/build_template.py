@@ -17,7 +17,6 @@ infrastructure/README.md).
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -96,9 +95,8 @@ def table_arn(table: str) -> dict:
 
 
 def app_registry():
-    """The app as the prod stage builds it (STAGE=prod, DynamoDB), nothing local registered."""
-    os.environ.setdefault("STAGE", "prod")
-    os.environ.setdefault("STORE", "dynamodb")
+    """The app's registry: its routes, event sources and WebSocket handlers (the same on every
+    stage; with SPA_DIR or DEV_ISSUER set, the local-only routes would stop the build)."""
     from app import app
     return app
 
