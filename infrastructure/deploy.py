@@ -78,7 +78,7 @@ def stack_parameters(template: dict, env: dict) -> list[dict]:
             for name, var in PARAMETERS.items() if env.get(var)]
 
 
-def package(stage: str, out: Path) -> Path:
+def package(stage: str, out: Path, region: str) -> Path:
     import build_template
     import prune_package
     say("writing infrastructure/merge-template.json from the code's registries")
@@ -86,7 +86,8 @@ def package(stage: str, out: Path) -> Path:
     merge.write_text(json.dumps(build_template.template(), indent=2) + "\n")
     say(f"chalice package --stage {stage}")
     subprocess.run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage,
-                    "--merge-template", str(merge), str(out)], cwd=ROOT, check=True)
+                    "--merge-template", str(merge), str(out)], cwd=ROOT, check=True,
+                   env={**os.environ, "AWS_DEFAULT_REGION": region})
     say(f"left out of the Lambda package: {prune_package.prune(str(out / 'deployment.zip'))}")
     return out / "sam.json"
 
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             raise DeployError("static-site/dist is not built: run `make spa` (make deploy does)")
         with tempfile.TemporaryDirectory() as tmp:
             template_path = (Path(opts.packaged) / "sam.json" if opts.packaged
-                             else package(opts.stage, Path(tmp) / "out"))
+                             else package(opts.stage, Path(tmp) / "out", session.region_name))
             bucket = artifacts_bucket(session, opts.stack)
             outputs = deploy_stack(session, opts.stack, upload_code(session, bucket, template_path), parameters)
         config = spa_config(outputs)
