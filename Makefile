@@ -12,7 +12,7 @@ SPA_SOURCES := $(shell find static-site/src static-site/public static-site/index
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup spa browser dynamodb-local tables demo bench clean
+.PHONY: run test setup spa browser dynamodb-local tables demo bench clean deploy cfn-tools
 
 ## make run: set everything up, load demo data (once) and start the product on :$(PORT)
 run: setup spa
@@ -20,7 +20,7 @@ run: setup spa
 	$(BIN)/missionctl run --host 127.0.0.1 --port $(PORT) $(if $(VERBOSE),--verbose)
 
 ## make test: install what the tests need and run the whole suite
-test: setup spa browser dynamodb-local
+test: setup spa browser dynamodb-local cfn-tools
 	cd static-site && npm test --silent
 	$(BIN)/python -m pytest
 
@@ -61,5 +61,21 @@ tables: setup
 bench: setup dynamodb-local
 	$(BIN)/python -m benchmarks.run
 
+## make deploy STAGE=prod: the whole product on AWS, one stack (README.md, Deploy to AWS).
+## Checks credentials and settings before building anything.
+STAGE ?= prod
+deploy: setup
+	$(BIN)/python infrastructure/deploy.py --stage $(STAGE) --check
+	$(MAKE) spa
+	$(BIN)/python infrastructure/deploy.py --stage $(STAGE)
+
+# cfn-lint and aws-sam-translator in their own virtualenv: the translator pins another pydantic.
+cfn-tools: .venv-cfn/.installed
+
+.venv-cfn/.installed: requirements-cfn.txt
+	$(PYTHON) -m venv .venv-cfn
+	.venv-cfn/bin/pip install --quiet -r requirements-cfn.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) static-site/node_modules static-site/dist tools/dynamodb-local/node_modules
+	rm -rf $(VENV) .venv-cfn static-site/node_modules static-site/dist tools/dynamodb-local/node_modules

@@ -177,6 +177,15 @@ def _data_dir(store: str) -> str:
     return os.path.abspath(".data")
 
 
+#: what a deployed (non-dev) stage cannot run without, and where each value comes from
+STACK_SETTINGS = {
+    name: f"the prod stack sets it from {source} (infrastructure/merge-template.json, `make deploy`); "
+          "with `chalice deploy` alone, add it to the stage's environment_variables in .chalice/config.json"
+    for name, source in (("AUTH_ISSUER", "its Cognito user pool"), ("AUTH_CLIENT_ID", "its Cognito app client"),
+                         ("TABLE_PREFIX", "the stack name"))
+}
+
+
 @functools.cache
 def auth_settings() -> AuthSettings:
     stage = os.environ.get("STAGE", "dev")
@@ -185,6 +194,10 @@ def auth_settings() -> AuthSettings:
             # A stage deployed before its user pool was named must not run half-configured.
             raise ConfigError(f"{name} still holds the placeholder from .chalice/config.json; "
                               "set the stage's real value (see README, Access control)")
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and stage != "dev":
+        for name, source in STACK_SETTINGS.items():
+            if not os.environ.get(name, "").strip():
+                raise ConfigError(f"{name} is not set: {source}")
     issuer = os.environ.get("AUTH_ISSUER", "").strip() or None
     if issuer:
         issuer = _secure_url("AUTH_ISSUER", issuer)

@@ -23,3 +23,19 @@ def configure_logging() -> bool:
     # the children propagate to its JSON handler.
     Logger(service=ROOT_LOGGER, level=os.environ.get("LOG_LEVEL", "INFO"))
     return True
+
+
+#: CloudWatch namespace of the business metrics (the stack's revenue-drop alarm reads it)
+METRICS_NAMESPACE = "MissionControl"
+
+
+def publish_business_metric(name: str, value: float, unit: str) -> None:
+    """One business metric, through Powertools Metrics: on Lambda an Embedded Metric Format log
+    line that CloudWatch turns into a metric (no PutMetricData call, no IAM permission). Off
+    Lambda nothing is published: the value is in the stats table and /api/kpis."""
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return
+    from aws_lambda_powertools import Metrics
+    metrics = Metrics(namespace=METRICS_NAMESPACE, service=os.environ.get("POWERTOOLS_SERVICE_NAME", ROOT_LOGGER))
+    metrics.add_metric(name=name, unit=unit, value=value)
+    metrics.flush_metrics()

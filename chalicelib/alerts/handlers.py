@@ -6,6 +6,7 @@ import time
 
 from chalice import Blueprint, Rate
 
+from ..aws_access import uses
 from ..config import settings
 from ..system import recorded
 from ..system.events import event_minute
@@ -34,3 +35,9 @@ def notify_channels(event):
     record = event.to_dict()["Records"][0]["Sns"]
     return fan_out(repository(), deliverer(), record.get("Message", ""), record.get("MessageId", ""),
                    int(time.time() * 1000))
+
+# ci: the ``ci`` rule source's health roll-ups; incidents: rules with ``openIncident`` open them
+uses(__name__, "evaluateAlerts", reads=("alerts", "notifications", "events", "rollups", "stats", "metrics",
+                                        "insights", "system", "ci", "incidents"),
+     writes=("alerts", "notifications", "system", "incidents"), publishes=("alerts",))
+uses(__name__, "notifyChannels", reads=("alerts", "notifications"), writes=("alerts", "notifications"))

@@ -9,6 +9,7 @@ import time
 from chalice import Blueprint, Response
 
 from ..auth import access, current_principal
+from ..aws_access import API_HANDLER, uses
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import alert_views, channel_admin, deliverer, outbound_allows_private, repository, rule_admin, topic
 from .settings import alert_settings
@@ -187,3 +188,7 @@ def test_channel(channel_id: str):
 @api_errors
 def notification_log():
     return json_response(alerts_api.current_request, alert_views.notification_log(repository(), _params()))
+
+# channel admin subscribes email channels to the topic; a channel test publishes to it
+uses(__name__, API_HANDLER, reads=("alerts", "notifications"), writes=("alerts", "notifications"),
+     publishes=("alerts",), subscribes=("alerts",))

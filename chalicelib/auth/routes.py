@@ -6,6 +6,7 @@ import json
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from ..aws_access import API_HANDLER, uses
 from ..errors import InvalidInput, NotFound, pydantic_details
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import access, current_principal, gate
@@ -62,3 +63,6 @@ def revoke_key(key_id: str):
         raise NotFound(f"API key {key_id} does not exist")
     last_used = gate().repository().last_used([key_id]).get(key_id)
     return json_response(auth_api.current_request, record.public(last_used))
+
+# The access check (middleware) reads keys and counts each key's requests; the key routes manage them.
+uses(__name__, API_HANDLER, reads=("auth",), writes=("auth",))

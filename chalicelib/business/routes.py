@@ -6,6 +6,7 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..web import api_errors, json_body, json_response
 from . import policy, queries, repository
 from .ingest import IngestResult, parse_events, record_events
@@ -83,3 +84,6 @@ def get_products():
     params = business_api.current_request.query_params or {}
     return json_response(business_api.current_request, queries.products(
         repository(), policy(), params.get("limit"), params.get("window"), _now_ms()))
+
+uses(__name__, API_HANDLER, reads=("events", "actors", "rollups"),
+     writes=("events", "actors", "rollups"))

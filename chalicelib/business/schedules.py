@@ -5,7 +5,10 @@ import time
 
 from chalice import Blueprint, Cron, Rate
 
+from ..aws_access import uses
+from ..observability import publish_business_metric
 from ..system import recorded
+from ..timebuckets import local_date, shift_date
 from . import policy, repository
 from .daily_stats import finalise_yesterday, refresh_today
 from .ingest import add_stale_journals
@@ -28,5 +31,15 @@ def aggregate_stats(event):
 @business_jobs.schedule(Cron(1, "*", "*", "*", "?", "*"), name="dailyRollup")
 @recorded("dailyRollup")
 def daily_rollup(event):
-    """Finalise yesterday's DailyStats (local day) with value, previous value and change."""
-    return finalise_yesterday(repository(), policy(), int(time.time() * 1000))
+    """Finalise yesterday's DailyStats (local day) with value, previous value and change, and
+    publish the finished day's revenue change for the revenue-drop alarm (seed 000: -20 %)."""
+    repo, now = repository(), int(time.time() * 1000)
+    values = finalise_yesterday(repo, policy(), now)
+    day = shift_date(local_date(now, policy().tz), -1)
+    [stat] = repo.daily_stats("revenue", day, day) or [{}]
+    if stat.get("change") is not None:
+        publish_business_metric("RevenueChangePercent", float(stat["change"]), "Percent")
+    return values
+
+for _job in ("aggregateStats", "dailyRollup"):
+    uses(__name__, _job, reads=("rollups", "stats", "system"), writes=("rollups", "stats", "system"))

@@ -13,10 +13,12 @@ from pydantic import ValidationError
 
 from .. import bounded_json, config
 from ..auth import access, current_principal
+from ..aws_access import API_HANDLER, uses
 from ..errors import InvalidInput, PayloadTooLarge, pydantic_details
 from ..web import JSON_HEADERS, api_errors, error_response, json_body, json_response
 from . import console, events, now_ms, repository, run_intake
 from .models import Preferences, RunFilters
+from .secrets import SECRET_NAMES
 from .settings import GITHUB_MAX_PAYLOAD_BYTES
 
 logger = logging.getLogger("mission_control.ci")
@@ -186,3 +188,8 @@ def backfill_installations(event):
         writer.repo.backfill_done(installation_id)
         done.append({"installationId": installation_id, **counts})
     return {"backfilled": done}
+
+
+uses(__name__, API_HANDLER, reads=("ci_runs", "ci"), writes=("ci_runs", "ci"), secrets=tuple(SECRET_NAMES.values()))
+uses(__name__, "ciBackfill", reads=("ci_runs", "ci"), writes=("ci_runs", "ci"),
+     secrets=tuple(SECRET_NAMES.values()))

@@ -12,12 +12,15 @@ import os
 import stat
 from pathlib import Path
 
-#: The Secrets Manager secret names, the one place they are declared (the deploy template and
-#: its test read this): logical secret -> SecretId.
+#: The Secrets Manager secret names, the one place they are declared (the deploy template
+#: creates ``<stack>/<name>`` for each and grants reading it): logical secret -> name.
 SECRET_NAMES: dict[str, str] = {
-    "github_webhook_secret": "mission-control/github-webhook-secret",
-    "github_app_private_key": "mission-control/github-app-private-key",
+    "github_webhook_secret": "github-webhook-secret",
+    "github_app_private_key": "github-app-private-key",
 }
+#: the stack's secrets' common prefix (``<stack>/``, set by the template); without it
+#: ``mission-control/``, for a stage deployed with ``chalice deploy`` alone
+SECRETS_PREFIX_ENV = "SECRETS_PREFIX"
 #: locally: the environment variable, then this file in the data directory
 WEBHOOK_SECRET_ENV = "GITHUB_WEBHOOK_SECRET"
 WEBHOOK_SECRET_FILE = "github-webhook-secret"
@@ -88,4 +91,5 @@ def _owner_only_file(path: Path) -> bytes:
 
 def _from_secrets_manager(name: str) -> str:
     import boto3  # only on AWS, only on the first use after a cold start
-    return boto3.client("secretsmanager").get_secret_value(SecretId=SECRET_NAMES[name])["SecretString"]
+    secret_id = os.environ.get(SECRETS_PREFIX_ENV, "mission-control/") + SECRET_NAMES[name]
+    return boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]

@@ -10,6 +10,7 @@ import time
 from chalice import Blueprint, Response
 
 from ..auth import access, current_principal
+from ..aws_access import API_HANDLER, uses
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import repository, workflow
 from .alarms import EVENT_PATTERN, NotAnAlarmStateChange, read_alarm_change
@@ -143,3 +144,11 @@ def alarm_to_incident(event):
     result = workflow.apply_alarm_change(repository(), change, incident_settings(), _now_ms())
     logger.info("alarm %s %s: %s", change.alarm_name, change.state, result["outcome"])
     return result
+
+# Incidents are told on the alerts' channels (alerts and notifications tables, the alerts topic);
+# impact reads the business roll-ups, "promote" the insight; the alarm handler records its runs
+# in system.
+uses(__name__, API_HANDLER, reads=("incidents", "alerts", "notifications", "insights", "rollups"),
+     writes=("incidents", "alerts", "notifications"), publishes=("alerts",))
+uses(__name__, "alarmToIncident", reads=("incidents", "alerts", "notifications", "system"),
+     writes=("incidents", "alerts", "notifications", "system"), publishes=("alerts",))

@@ -6,6 +6,7 @@ import time
 from chalice import Blueprint, Rate
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..config import settings
 from ..system import recorded
 from ..system.deadletters import set_aside
@@ -57,3 +58,8 @@ def score_business_series(event):
         return {bucket: counters for (bucket, dim), counters in found.items() if dim == ""}
 
     return score_business(repository(), minute_counters, int(time.time() * 1000), insights_settings())
+
+uses(__name__, API_HANDLER, reads=("insights",), writes=("insights",))
+# metric_limits() reads the alert rules' limits, installing the default rules on first look
+uses(__name__, "scoreMetrics", reads=("insights", "metrics", "alerts"), writes=("insights", "deadletters", "alerts"))
+uses(__name__, "scoreBusiness", reads=("insights", "rollups", "system"), writes=("insights", "system"))

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ..auth.gate import AccessRefused, Principal
 from ..auth.roles import Role
+from ..aws_access import uses
 from ..storage.tables import TABLES
 from ..system import recorded
 from ..web import error_response
@@ -134,8 +135,23 @@ def push_function_name(table: str) -> str:
 #: the streamed tables whose changes are pushed (a table in TABLE_TOPICS must stream)
 PUSHED_TABLES = tuple(t for t in TABLE_TOPICS if t in TABLES and TABLES[t].stream)
 
+#: what each table's push reads besides the connections: the tables behind its topics' ETags
+#: (``reads.READS``)
+PUSH_READS: dict[str, tuple[str, ...]] = {
+    "events": ("events", "actors", "rollups", "stats"), "metrics": ("metrics",), "alerts": ("alerts",),
+    "insights": ("insights",), "notifications": ("notifications",), "incidents": ("incidents",), "ci_runs": (),
+}
+
+uses(__name__, "websocket_connect", reads=("connections",), writes=("connections",))
+uses(__name__, "websocket_message", reads=("connections",), writes=("connections",), manages_connections=True)
+uses(__name__, "websocket_disconnect", reads=("connections",), writes=("connections",))
+uses(__name__, "closeExpiredConnections", reads=("connections", "system"), writes=("connections", "system"),
+     manages_connections=True)
+
 _push = push
 for _table in PUSHED_TABLES:
+    uses(__name__, push_function_name(_table), reads=("connections", *PUSH_READS[_table]), writes=("connections",),
+         manages_connections=True)
     push = live_api.on_dynamodb_record(stream_arn=live_settings().stream_arns[_table],
                                        name=push_function_name(_table), batch_size=100,
                                        starting_position="LATEST")(_push)

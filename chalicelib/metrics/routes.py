@@ -6,6 +6,7 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..batches import batch_status, validate_batch
 from ..config import settings
 from ..system.deadletters import set_aside
@@ -62,3 +63,6 @@ def consume_metrics(event):
         [(r.sequence_number, r.data) for r in event], repo,
         lambda reason, raw, ref: set_aside(repo.store, "kinesis-metrics", reason, raw, ref),
         _now_ms())
+
+uses(__name__, API_HANDLER, reads=("metrics",), writes=("metrics",))
+uses(__name__, "consumeMetrics", reads=("metrics",), writes=("metrics", "deadletters"))

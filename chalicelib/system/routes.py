@@ -5,6 +5,7 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..storage import default_store
 from ..web import api_errors, json_response
 from . import schedule_log, store_health
@@ -37,3 +38,5 @@ def system_health():
     status = "ok" if all(c["status"] == "ok" for c in components) else "degraded"
     return json_response(system_api.current_request, {
         "status": status, "components": components, "schedules": schedule_log().last_runs()})
+
+uses(__name__, API_HANDLER, reads=("system",))

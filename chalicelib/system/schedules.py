@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Rate
 
+from ..aws_access import uses
 from ..storage import default_store
 from . import recorded
 from .events import event_minute
@@ -21,3 +22,5 @@ def probe_health(event):
     results = probe_all(settings.probes, settings.HEALTH_PROBE_TIMEOUT_S, minute)
     ProbeLog(default_store()).record(results, minute)
     return {"probes": len(results), "down": sum(r["status"] != "ok" for r in results)}
+
+uses(__name__, "probeHealth", reads=("system",), writes=("system",))

@@ -6,6 +6,7 @@ import time
 from chalice import Blueprint
 
 from ..auth import access
+from ..aws_access import API_HANDLER, uses
 from ..web import api_errors, json_response
 from . import timeline
 
@@ -18,3 +19,5 @@ timeline_api = Blueprint(__name__)
 def get_timeline():
     request = timeline_api.current_request
     return json_response(request, timeline(dict(request.query_params or {}), int(time.time() * 1000)))
+
+uses(__name__, API_HANDLER, reads=("incidents", "alerts", "insights", "ci"))

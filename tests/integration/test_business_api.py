@@ -199,7 +199,12 @@ def test_a_conflict_with_another_writer_is_retried_not_lost(sqlite_store):
 
 # -- reads ------------------------------------------------------------------------------------
 def test_users_metrics_count_distinct_users_sessions_and_features(api):
-    t = now_ms() - 30 * 60_000
+    # Every event must fall in today (UTC, the tests' team time zone): DAU counts today's users.
+    day_ms = 86_400_000
+    if now_ms() % day_ms < 125_000:  # the first two minutes of a day: wait for room
+        time.sleep((125_000 - now_ms() % day_ms) / 1000)
+    now = now_ms()
+    t = max(now - 30 * 60_000, now - now % day_ms + 1_000)
     post(api, "pageview", [
         {"eventId": "v1", "sessionId": "s1", "userId": "u1", "page": "/", "timestamp": t},
         {"eventId": "v2", "sessionId": "s1", "userId": "u1", "page": "/a", "timestamp": t + 120_000},

@@ -53,13 +53,14 @@ def test_on_lambda_secrets_manager_is_read_once_per_cold_start(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "mission-control-prod")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "never-used-on-lambda")
+    monkeypatch.setenv("SECRETS_PREFIX", "mc-prod/")  # the stack's: each secret is <stack>/<name>
     with mock_aws():
         import boto3
         client = boto3.client("secretsmanager", region_name="eu-west-2")
-        client.create_secret(Name=secrets.SECRET_NAMES["github_webhook_secret"], SecretString="from-aws")
-        client.create_secret(Name=secrets.SECRET_NAMES["github_app_private_key"], SecretString="-----BEGIN KEY")
+        client.create_secret(Name="mc-prod/github-webhook-secret", SecretString="from-aws")
+        client.create_secret(Name="mc-prod/github-app-private-key", SecretString="-----BEGIN KEY")
         assert secrets.webhook_secret() == b"from-aws"
-        client.put_secret_value(SecretId=secrets.SECRET_NAMES["github_webhook_secret"], SecretString="rotated")
+        client.put_secret_value(SecretId="mc-prod/github-webhook-secret", SecretString="rotated")
         assert secrets.webhook_secret() == b"from-aws"  # cached for this cold start
         assert secrets.app_private_key() == b"-----BEGIN KEY"
         secrets.forget_cached()  # the next cold start

@@ -263,20 +263,36 @@ def test_unsafe_settings_are_refused_with_a_message_saying_which(env, settings, 
         auth_settings()
 
 
-def test_the_prod_stage_in_chalice_config_is_valid_once_its_placeholders_are_filled(env):
+def test_the_prod_stage_in_chalice_config_holds_no_placeholder_and_runs_with_the_stacks_values(env):
     import json
     from pathlib import Path
 
     from chalicelib.config import auth_settings
-    stage = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
-    for name, value in stage["stages"]["prod"]["environment_variables"].items():
-        for placeholder, real in (("REPLACE-WITH-POOL-ID", "abc"), ("REPLACE-WITH-APP-CLIENT-ID", "c1"),
-                                  ("REPLACE-WITH-DASHBOARD-DOMAIN", "dashboard.example.com")):
-            value = value.replace(placeholder, real)
+    text = (Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text()
+    assert "REPLACE-WITH" not in text
+    for name, value in json.loads(text)["stages"]["prod"]["environment_variables"].items():
         env.setenv(name, value)
+    # what infrastructure/merge-template.json sets from the stack
+    env.setenv("AUTH_ISSUER", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc")
+    env.setenv("AUTH_CLIENT_ID", "c1")
+    env.setenv("AUTH_TOKEN_USE", "access")
+    env.setenv("TABLE_PREFIX", "mission-control-")
+    env.setenv("AWS_LAMBDA_FUNCTION_NAME", "mission-control-APIHandler-x")
     config = auth_settings()
     assert config.stage == "prod" and config.token_uses == ("access",) and config.client_ids == ("c1",)
     assert config.ingest_rate == (20, 1) and not config.dev_issuer
+
+
+@pytest.mark.parametrize("missing", ["AUTH_ISSUER", "AUTH_CLIENT_ID", "TABLE_PREFIX"])
+def test_a_deployed_stage_missing_a_stack_setting_names_it_and_where_it_comes_from(env, missing):
+    from chalicelib.config import ConfigError, auth_settings
+    for name, value in {"STAGE": "prod", "AWS_LAMBDA_FUNCTION_NAME": "fn", "AUTH_CLIENT_ID": "c1",
+                        "AUTH_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/p",
+                        "TABLE_PREFIX": "mc-"}.items():
+        env.setenv(name, value)
+    env.delenv(missing)
+    with pytest.raises(ConfigError, match=f"{missing} is not set: the prod stack sets it from .*chalice deploy"):
+        auth_settings()
 
 
 def test_a_cognito_stage_configures_like_this(env):

@@ -19,18 +19,22 @@ def test_evaluation_and_probes_run_every_minute_and_notify_channels_subscribes_t
         assert isinstance(sources[job], ScheduledEventConfig)
         assert sources[job].schedule_expression.to_string() == "rate(1 minute)"
     assert isinstance(sources["notifyChannels"], SNSEventConfig)
-    assert sources["notifyChannels"].topic == build_template.ALERTS_TOPIC
+    assert build_template.topic_of(app, sources["notifyChannels"].topic) == "alerts"
 
 
-def test_the_merge_template_creates_the_topic_before_its_subscriber_and_the_tables():
+def test_the_merge_template_creates_the_topic_its_subscriber_listens_to_and_the_tables():
     resources = build_template.template()["Resources"]
-    assert resources["AlertsTopic"]["Properties"]["TopicName"] == "mission-control-alerts"
-    assert resources["NotifyChannels"]["DependsOn"] == ["AlertsTopic"]
+    assert resources["AlertsTopic"]["Properties"]["TopicName"] == {"Fn::Sub": "${AWS::StackName}-alerts"}
+    # Fn::Sub on the topic's Ref: CloudFormation creates the topic first
+    events = resources["NotifyChannels"]["Properties"]["Events"]
+    assert events["NotifyChannelsSnsSubscription"]["Properties"]["Topic"] == {"Fn::Sub": "${AlertsTopic}"}
+    env = resources["EvaluateAlerts"]["Properties"]["Environment"]["Variables"]
+    assert env["ALERTS_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
     for table in ("alerts", "notifications"):
-        assert resources[build_template.logical_id(table)]["Properties"]["TableName"].endswith(table)
+        assert resources[build_template.logical_id(table)]["Properties"]["TableName"]["Fn::Sub"].endswith(table)
 
 
-def test_the_prod_policy_lets_the_app_publish_and_manage_email_subscriptions_on_the_topic_only():
+def test_the_chalice_deploy_policy_lets_the_app_publish_and_manage_email_subscriptions_on_the_topic_only():
     policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
     [topic] = [s for s in policy["Statement"] if s.get("Sid") == "AlertsTopic"]
     assert set(topic["Action"]) == {"sns:Publish", "sns:Subscribe", "sns:Unsubscribe"}

@@ -53,10 +53,8 @@ export function CI({ query }: { query: URLSearchParams }) {
       if (!signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
     }
   }, refreshMs);
-  // A pushed change refreshes too, unless the user turned auto-refresh off in their settings.
-  useLiveTopics(["ci"], () => {
-    if (!settings || settings.autoRefreshS) poller.refresh();
-  });
+  // Pushed changes refresh the page whatever the auto-refresh setting (it times polling only).
+  useLiveTopics(["ci"], () => poller.refresh());
 
   const key = `${repoName}|${runId}|${JSON.stringify(filters)}`;
   const firstKey = useRef(true);
