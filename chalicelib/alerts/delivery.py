@@ -18,12 +18,13 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
-
-import requests
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .messages import slack_payload
 from .outbound import RefusedAddress, check_url, outbound_session, refused
+
+if TYPE_CHECKING:
+    import requests
 
 #: statuses worth another attempt: the receiver is busy or failing, not refusing the message
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
@@ -84,6 +85,7 @@ class Deliverer:
         body, headers = self.request_for(channel, notification)
         headers["User-Agent"] = USER_AGENT
         session = outbound_session(self.allow_private)
+        import requests  # loaded by outbound_session already; here for its exceptions
         last = Outcome("failed", 0)
         try:
             for attempt in range(1, self.attempts + 1):
@@ -123,6 +125,7 @@ def _retry_after(header: str | None) -> float | None:
 
 
 def _describe(exc: requests.RequestException) -> str:
+    import requests
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.ConnectionError):
