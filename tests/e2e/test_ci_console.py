@@ -135,3 +135,31 @@ def test_the_running_product_takes_a_20_mb_delivery_and_refuses_a_bigger_than_gi
         urllib.request.urlopen(req, timeout=60)
     assert refused.value.code == 413
     assert json.loads(refused.value.read())["error"]["code"] == "too_large"
+
+
+@pytest.fixture
+def deploy_workflow_named_test(monkeypatch):
+    """The real payloads' workflow (test.yml) counted as a deploy, before the product starts."""
+    monkeypatch.setenv("CI_DEPLOY_WORKFLOWS", "test")
+
+
+def test_a_deploy_shortly_before_an_insight_is_shown_with_it(github, deploy_workflow_named_test, ci_product,
+                                                             signed_in_page):
+    # Given a deploy workflow that ran twenty minutes ago, and then a CPU spike on web-7
+    import time
+    from datetime import UTC, datetime
+
+    from tests.e2e.test_hosts import post_samples
+    from tests.e2e.test_insights_page import spiky_cpu
+    product = ci_product
+    now = int(time.time() * 1000)
+    at = datetime.fromtimestamp(now // 1000 - 1200, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    deliver(product, "workflow_run", run_payload("completed", created_at=at, updated_at=at, run_started_at=at))
+    post_samples(product, spiky_cpu("web-7", now))
+    # Then the insight on the Insights page names the deploy that went before it, linked to the run
+    page = signed_in_page("viewer", "/#/insights")
+    insight = page.get_by_test_id("insight").filter(has_text="web-7")
+    expect(insight).to_be_visible(timeout=30_000)
+    deploys = insight.get_by_test_id("insight-deploys")
+    expect(deploys).to_contain_text("Deployed in the hour before")
+    expect(deploys.get_by_role("link")).to_have_attribute("href", f"#/ci?repo={REPO}&run={RUN_ID}")

@@ -3,6 +3,7 @@
 
 import type { ApiClient } from "./client";
 import type { Severity } from "./alerts";
+import type { FeedEntry } from "./timeline";
 
 export type IncidentStatus = "open" | "acknowledged" | "investigating" | "mitigated" | "resolved" | "closed";
 export const INCIDENT_STATUSES: readonly IncidentStatus[] = ["open", "acknowledged", "investigating", "mitigated", "resolved", "closed"];
@@ -74,15 +75,7 @@ export interface Impact {
   enoughVolume: boolean;
 }
 
-export interface FeedEntry {
-  at: number;
-  kind: string;
-  id: string;
-  title: string;
-  severity: Severity | null;
-  status: string | null;
-  link: string;
-}
+export type { FeedEntry } from "./timeline";
 
 export interface IncidentStats {
   since: number;

@@ -1,10 +1,12 @@
 // Insights: the feed of anomalies, predictions and patterns, filtered by severity, type and
 // host; each with its chart (the anomalous window shaded, a forecast drawn to its limit with
-// its interval) and, for operators, confirm / dismiss.
+// its interval), the CI deploy runs in the hour before it began, and, for operators,
+// confirm / dismiss.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import { incidentsApi } from "../api/incidents";
+import { timelineApi, type FeedEntry } from "../api/timeline";
 import {
   INSIGHT_TYPES,
   SEVERITIES,
@@ -17,6 +19,7 @@ import {
 } from "../api/types";
 import { hasRole } from "../auth/roles";
 import { useApp } from "../context";
+import { changesBefore, rangeBefore } from "../lib/changesBefore";
 import { formatDateTime } from "../lib/format";
 import { insightGeometry } from "../lib/insightChart";
 import { Poller } from "../lib/poller";
@@ -49,6 +52,7 @@ export function Insights({ query }: { query: URLSearchParams }) {
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const [page, setPage] = useState<InsightsPage | null>(null);
+  const [deploys, setDeploys] = useState<FeedEntry[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const canJudge = hasRole(user.role, "operator");
@@ -65,10 +69,13 @@ export function Insights({ query }: { query: URLSearchParams }) {
               { severity: f.severity || undefined, type: f.type || undefined, host: f.host || undefined, limit: 50 },
               { signal },
             );
-            if (!signal.aborted) {
-              setPage(got.data);
-              setError(null);
-            }
+            if (signal.aborted) return;
+            setPage(got.data);
+            setError(null);
+            // What changed shortly before each insight: one timeline read for the page.
+            const range = rangeBefore(got.data.insights.map((i) => i.startsAt));
+            const before = range ? await timelineApi.entries(api, { ...range, kinds: ["ci"] }, { signal }) : null;
+            if (!signal.aborted) setDeploys(before ? before.data.entries : []);
           } catch (e) {
             if (!signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
           }
@@ -174,6 +181,7 @@ export function Insights({ query }: { query: URLSearchParams }) {
               {i.withdrawn ? " · withdrawn: the trend went away" : ""}
             </p>
             <InsightChart insight={i} />
+            <DeploysBefore entries={changesBefore(i.startsAt, deploys)} />
             {canJudge && (
               <div class="insight__actions">
                 <button type="button" class="button button--small" onClick={() => judge(i, "confirm")} disabled={i.feedback === "confirm"}>
@@ -193,6 +201,22 @@ export function Insights({ query }: { query: URLSearchParams }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+function DeploysBefore({ entries }: { entries: FeedEntry[] }) {
+  if (entries.length === 0) return null;
+  return (
+    <p class="page__meta" data-testid="insight-deploys">
+      Deployed in the hour before:{" "}
+      {entries.map((e, n) => (
+        <span key={e.id}>
+          {n > 0 && ", "}
+          <a href={e.link}>{e.title}</a>
+          {e.status ? ` (${e.status})` : ""}
+        </span>
+      ))}
+    </p>
   );
 }
 
