@@ -4,6 +4,7 @@ puts AWS's documented CloudWatch alarm event on the local bus, the worker delive
 acknowledges it in the browser and the timeline says who; a viewer sees no buttons."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_an_alarm_put_on_the_bus_opens_an_incident_an_operator_acknowledges_in_the_console(product, signed_in_page):
-    out = product.missionctl("events", "put", "--file", str(STATE_CHANGE))
+    # the example README.md gives (AWS's documented sample, shipped in examples/)
+    example = Path(__file__).resolve().parents[2] / "examples" / "cloudwatch-alarm-state-change.json"
+    assert json.loads(example.read_text()) == json.loads(STATE_CHANGE.read_text())
+    out = product.missionctl("events", "put", "--file", str(example))
     assert "put event c4c1c1c9-6542-e61b-6ef0-8c4d36933a92 on the local bus" in out
 
     page = signed_in_page("operator", "/#/incidents")
