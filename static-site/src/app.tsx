@@ -14,7 +14,7 @@ import { useTheme } from "./lib/theme";
 import { PAGES } from "./pages";
 import { FiringCount } from "./components/AlertsPanel";
 import { Alerts } from "./pages/Alerts";
-import { ComingSoon, Forbidden, NotFound } from "./pages/ComingSoon";
+import { Forbidden, NotFound } from "./pages/Unavailable";
 import { HostsRoute, prefetchHosts } from "./pages/HostsRoute";
 import { Incidents } from "./pages/Incidents";
 import { Insights } from "./pages/Insights";
@@ -79,7 +79,6 @@ export function App({ api, live = null, locale, user, onSignOut }: { api: ApiCli
   let content;
   if (!page) content = <NotFound path={route.path} />;
   else if (!hasRole(user.role, page.role)) content = <Forbidden page={page} user={user} />;
-  else if (page.soon) content = <ComingSoon page={page} />;
   else if (page.path === "/hosts") content = <HostsRoute query={route.query} />;
   else if (page.path === "/insights") content = <Insights query={route.query} />;
   else if (page.path === "/alerts") content = <Alerts query={route.query} />;
@@ -134,7 +133,6 @@ export function App({ api, live = null, locale, user, onSignOut }: { api: ApiCli
               <li key={p.path}>
                 <a href={`#${p.path}`} aria-current={p === page ? "page" : undefined}>
                   <span>{p.label}</span>
-                  {p.soon && <span class="nav__soon">soon</span>}
                   {p.path === "/alerts" && <FiringCount />}
                 </a>
               </li>

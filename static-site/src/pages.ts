@@ -1,12 +1,10 @@
-// The consoles of the app. The ones not built yet say so, with what they will hold.
+// The consoles of the app, in the navigation's order.
 
 import type { Role } from "./api/types";
 
 export interface PageDef {
   path: string;
   label: string;
-  /** What the console will show; present while it is not built yet. */
-  soon?: string;
   /** The least role that may open it (absent: every signed-in user). Others do not see it. */
   role?: Role;
 }

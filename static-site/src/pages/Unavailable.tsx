@@ -1,22 +1,7 @@
+// The pages shown instead of a console: no such page, or one the user's role does not open.
+
 import type { Me } from "../api/types";
 import type { PageDef } from "../pages";
-
-export function ComingSoon({ page }: { page: PageDef }) {
-  return (
-    <section class="page" aria-labelledby="page-title">
-      <header class="page__header">
-        <h1 id="page-title" tabIndex={-1}>
-          {page.label}
-        </h1>
-      </header>
-      <div class="panel coming-soon">
-        <p class="coming-soon__badge">Coming soon</p>
-        <p>{page.soon}</p>
-        <p class="muted">This console is not built yet. Nothing here is live or simulated.</p>
-      </div>
-    </section>
-  );
-}
 
 export function NotFound({ path }: { path: string }) {
   return (
