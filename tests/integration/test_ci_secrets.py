@@ -72,3 +72,17 @@ def test_a_webhook_without_a_configured_secret_is_401_not_500(anonymous_api, fre
         "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "d",
         "x-hub-signature-256": "sha256=" + "0" * 64})
     assert reply.status_code == 401
+
+
+def test_a_stage_deployed_with_chalice_deploy_alone_may_read_its_secrets_and_no_others():
+    # `chalice deploy` gives every function .chalice/policy-prod.json's one role; without the
+    # stack's SECRETS_PREFIX the code reads mission-control/<name> (ARNs end in a random suffix).
+    import fnmatch
+    import json
+    from pathlib import Path
+    policy = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "policy-prod.json").read_text())
+    granted = [s["Resource"] for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    arn = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:mission-control/{}-AbC123"
+    for name in secrets.SECRET_NAMES.values():
+        assert any(fnmatch.fnmatchcase(arn.format(name), g) for g in granted), name
+    assert not any(fnmatch.fnmatchcase(arn.replace("mission-control/", "other-app/").format("x"), g) for g in granted)
