@@ -9,6 +9,10 @@ from .github import GitHubApp
 from .intake import Intake
 
 
+#: how long a scheduled runner holds a pending backfill: longer than ``ciBackfill``'s Lambda
+#: timeout (300 s, .chalice/config.json), so a runner started a minute later never repeats it
+BACKFILL_LEASE_MS = 360_000
+
 #: the newest runs of each repository whose jobs (and steps) a backfill fetches too: one call
 #: each, so not for every run
 JOBS_FOR_NEWEST = 5
@@ -36,5 +40,7 @@ def backfill_installation(client: GitHubApp, intake: Intake, installation_id: in
     return counts
 
 
-def installations_to_backfill(intake: Intake) -> list[int]:
-    return [int(item["installationId"]) for item in intake.repo.pending_backfills()]
+def installations_to_backfill(intake: Intake, now_ms: int) -> list[int]:
+    """The installations whose backfill was asked for and that this runner now holds."""
+    return [int(item["installationId"]) for item in intake.repo.pending_backfills()
+            if intake.repo.claim_backfill(item, now_ms, BACKFILL_LEASE_MS)]

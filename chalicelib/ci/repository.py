@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..storage import Increment, Item, Op, Page, Put, Store, VersionedPut
+from ..storage import Increment, Item, Op, Page, Put, Store, VersionConflict, VersionedPut
 
 RUNS, CI = "ci_runs", "ci"
 ROLLUP_TTL_MS = 60 * 86_400_000
@@ -147,8 +147,20 @@ class CiRepository:
                         "updatedAt": run["updatedAt"], "ttl": self._ttl(now_ms)}, if_absent=False)
 
     def backfill_op(self, installation_id: int, now_ms: int) -> Put:
+        # version 0: a runner claims it with a versioned write (``claim_backfill``)
         return Put(CI, {"pk": "backfill", "sk": str(installation_id), "installationId": installation_id,
-                        "askedAt": now_ms}, if_absent=False)
+                        "askedAt": now_ms, "version": 0}, if_absent=False)
+
+    def claim_backfill(self, pending: Item, now_ms: int, lease_ms: int) -> bool:
+        """Take a pending backfill for ``lease_ms``: a runner that starts meanwhile skips it, and
+        one that stops without finishing leaves it to the next runner once the lease is over."""
+        if pending.get("claimedUntil", 0) > now_ms:
+            return False
+        try:
+            self.store.put_versioned(CI, {**pending, "claimedUntil": now_ms + lease_ms}, pending.get("version"))
+        except VersionConflict:
+            return False
+        return True
 
     def backfill_done(self, installation_id: int) -> None:
         self.store.delete(CI, "backfill", str(installation_id))

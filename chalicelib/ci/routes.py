@@ -183,7 +183,7 @@ def backfill_installations(event):
     from .settings import ci_settings
     writer = run_intake()
     done = []
-    for installation_id in installations_to_backfill(writer):
+    for installation_id in installations_to_backfill(writer, now_ms()):
         counts = backfill_installation(github_client(), writer, installation_id, ci_settings().CI_BACKFILL_RUNS)
         writer.repo.backfill_done(installation_id)
         done.append({"installationId": installation_id, **counts})

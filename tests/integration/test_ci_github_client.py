@@ -157,6 +157,26 @@ def test_the_installation_webhook_backfills_on_the_next_scheduled_run(ci, github
     assert _scheduled_backfill(ci)["backfilled"] == []  # done once
 
 
+def test_a_backfill_another_runner_holds_is_skipped_until_its_lease_is_over(ci, github):
+    # Given a backfill asked for, and taken by a runner still at work (a Lambda runs for minutes)
+    from chalicelib.ci import repository
+    from chalicelib.ci.backfill import BACKFILL_LEASE_MS
+    body = json.dumps({"action": "created", "installation": {"id": INSTALLATION_ID},
+                       "sender": {"login": "octocat"}}).encode()
+    assert deliver(ci, "installation", body).status_code == 200
+    repo = repository()
+    [pending] = repo.pending_backfills()
+    started = int(pending["askedAt"])
+    assert repo.claim_backfill(pending, started, BACKFILL_LEASE_MS)
+    # When the next minute's runner starts, it leaves it alone
+    assert _scheduled_backfill(ci)["backfilled"] == []
+    assert not repo.claim_backfill(repo.pending_backfills()[0], started + 60_000, BACKFILL_LEASE_MS)
+    # And once the lease is over (the first runner stopped without finishing), one runner takes it
+    [held] = repo.pending_backfills()
+    assert repo.claim_backfill(held, started + BACKFILL_LEASE_MS + 1, BACKFILL_LEASE_MS)
+    assert not repo.claim_backfill(held, started + BACKFILL_LEASE_MS + 1, BACKFILL_LEASE_MS)  # the stale copy
+
+
 def _scheduled_backfill(ci) -> dict:
     """EventBridge's scheduled event, as AWS and the local worker send it."""
     import time
