@@ -1,7 +1,8 @@
 """Field types that more than one feature's models use (pydantic). Features never import each
 other's models; what they share lives here.
 
-- ``EpochMs``: a time as epoch milliseconds, or ISO-8601 with an offset, stored as epoch ms.
+- ``EpochMs``: a time as epoch milliseconds, or ISO-8601 with an offset, stored as epoch ms;
+  ``now_ms()``: the clock every feature reads, in the same unit.
 - ``printable(max)``: text a person reads (ids, names, pages, keys): no control characters.
 - ``StorableNumber`` and ``StorableText``: what both stores keep alike. DynamoDB refuses NaN and
   the infinities, numbers beyond ~1e125 or below ~1e-130 in magnitude, and text that is not
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from datetime import datetime
 from typing import Annotated, Union
 
@@ -25,6 +27,11 @@ MIN_EPOCH_MS, MAX_EPOCH_MS = 1_000_000_000_000, 9_999_999_999_999
 #: a stored number is 0 or within these magnitudes: well inside DynamoDB's (1e-130 .. 1e126), so
 #: the sums a roll-up keeps stay inside them too, and roomy for any real metric (a petabyte is 1e15)
 MAX_NUMBER, MIN_NONZERO_NUMBER = 1e18, 1e-100
+
+def now_ms() -> int:
+    """The current time, UTC epoch milliseconds."""
+    return int(time.time() * 1000)
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")

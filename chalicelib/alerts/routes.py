@@ -4,21 +4,17 @@ acknowledge and silence; admins manage rules and channels and read the notificat
 from __future__ import annotations
 
 import json
-import time
 
 from chalice import Blueprint, Response
 
 from ..auth import access, current_principal
 from ..aws_access import API_HANDLER, uses
+from ..field_types import now_ms
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import alert_views, channel_admin, deliverer, outbound_allows_private, repository, rule_admin, topic
 from .settings import alert_settings
 
 alerts_api = Blueprint(__name__)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _who() -> dict:
@@ -46,7 +42,7 @@ def _no_content() -> Response:
 @api_errors
 def list_alerts():
     return json_response(alerts_api.current_request,
-                         alert_views.list_alerts(repository(), _params(), _now_ms()))
+                         alert_views.list_alerts(repository(), _params(), now_ms()))
 
 
 @alerts_api.route("/api/alert-counts", methods=["GET"])
@@ -61,7 +57,7 @@ def alert_counts():
 @api_errors
 def get_alert(alert_id: str):
     return json_response(alerts_api.current_request,
-                         alert_views.alert_detail(repository(), alert_id, _now_ms()))
+                         alert_views.alert_detail(repository(), alert_id, now_ms()))
 
 
 @alerts_api.route("/api/alerts/{alert_id}/ack", methods=["POST"])
@@ -69,7 +65,7 @@ def get_alert(alert_id: str):
 @api_errors
 def acknowledge_alert(alert_id: str):
     return _write_reply(alert_views.acknowledge(repository(), alert_id, json_body(alerts_api.current_request),
-                                            _who(), _now_ms()), 200)
+                                            _who(), now_ms()), 200)
 
 
 # -- silences ---------------------------------------------------------------------------------
@@ -77,7 +73,7 @@ def acknowledge_alert(alert_id: str):
 @access.role("viewer")
 @api_errors
 def list_silences():
-    return json_response(alerts_api.current_request, alert_views.list_silences(repository(), _now_ms()))
+    return json_response(alerts_api.current_request, alert_views.list_silences(repository(), now_ms()))
 
 
 @alerts_api.route("/api/silences", methods=["POST"])
@@ -85,14 +81,14 @@ def list_silences():
 @api_errors
 def create_silence():
     return _write_reply(alert_views.create_silence(repository(), json_body(alerts_api.current_request),
-                                               _who(), _now_ms()))
+                                               _who(), now_ms()))
 
 
 @alerts_api.route("/api/silences/{silence_id}", methods=["DELETE"])
 @access.role("operator")
 @api_errors
 def expire_silence(silence_id: str):
-    return _write_reply(alert_views.expire_silence(repository(), silence_id, _now_ms()), 200)
+    return _write_reply(alert_views.expire_silence(repository(), silence_id, now_ms()), 200)
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -100,7 +96,7 @@ def expire_silence(silence_id: str):
 @access.role("viewer")
 @api_errors
 def list_rules():
-    return json_response(alerts_api.current_request, rule_admin.list_rules(repository(), _now_ms()))
+    return json_response(alerts_api.current_request, rule_admin.list_rules(repository(), now_ms()))
 
 
 @alerts_api.route("/api/alert-rules", methods=["POST"])
@@ -108,7 +104,7 @@ def list_rules():
 @api_errors
 def create_rule():
     return _write_reply(rule_admin.create_rule(repository(), json_body(alerts_api.current_request),
-                                           _who()["subject"], _now_ms()))
+                                           _who()["subject"], now_ms()))
 
 
 @alerts_api.route("/api/alert-rules/{rule_id}", methods=["GET"])
@@ -123,14 +119,14 @@ def get_rule(rule_id: str):
 @api_errors
 def replace_rule(rule_id: str):
     return _write_reply(rule_admin.replace_rule(repository(), rule_id, json_body(alerts_api.current_request),
-                                            _who()["subject"], _now_ms()), 200)
+                                            _who()["subject"], now_ms()), 200)
 
 
 @alerts_api.route("/api/alert-rules/{rule_id}", methods=["DELETE"])
 @access.role("admin")
 @api_errors
 def delete_rule(rule_id: str):
-    rule_admin.delete_rule(repository(), rule_id, _now_ms())
+    rule_admin.delete_rule(repository(), rule_id, now_ms())
     return _no_content()
 
 
@@ -147,7 +143,7 @@ def list_channels():
 @api_errors
 def create_channel():
     return _write_reply(channel_admin.create_channel(repository(), topic(), json_body(alerts_api.current_request),
-                                                 outbound_allows_private(), _now_ms()))
+                                                 outbound_allows_private(), now_ms()))
 
 
 @alerts_api.route("/api/channels/{channel_id}", methods=["GET"])
@@ -163,7 +159,7 @@ def get_channel(channel_id: str):
 def replace_channel(channel_id: str):
     return _write_reply(channel_admin.replace_channel(
         repository(), topic(), channel_id, json_body(alerts_api.current_request),
-        outbound_allows_private(), _now_ms()), 200)
+        outbound_allows_private(), now_ms()), 200)
 
 
 @alerts_api.route("/api/channels/{channel_id}", methods=["DELETE"])
@@ -179,7 +175,7 @@ def delete_channel(channel_id: str):
 @api_errors
 def test_channel(channel_id: str):
     status, body = channel_admin.test_channel(repository(), topic(), deliverer(attempts=1), channel_id,
-                                              alert_settings().DASHBOARD_URL, _now_ms())
+                                              alert_settings().DASHBOARD_URL, now_ms())
     return _write_reply(body, status)
 
 

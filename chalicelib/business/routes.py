@@ -1,27 +1,22 @@
 """HTTP routes of the business feature. Thin: parse, call one function, shape the reply."""
 from __future__ import annotations
 
-import time
-
 from chalice import Blueprint
 
 from ..auth import access
 from ..aws_access import API_HANDLER, uses
+from ..batches import batch_status
+from ..field_types import now_ms
 from ..web import api_errors, json_body, json_response
 from . import policy, queries, repository
 from .ingest import IngestResult, parse_events, record_events
-from ..batches import batch_status
 
 business_api = Blueprint(__name__)
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _ingest(kind: str):
     request = business_api.current_request
-    now = _now_ms()
+    now = now_ms()
     valid, refused, batch = parse_events(kind, json_body(request), policy(), now)
     status = batch_status(kind, valid, refused, batch)
     result = IngestResult(refused=refused)
@@ -57,7 +52,7 @@ def ingest_event():
 def get_kpis():
     params = business_api.current_request.query_params or {}
     return json_response(business_api.current_request,
-                         queries.kpis(repository(), policy(), params.get("period"), _now_ms()))
+                         queries.kpis(repository(), policy(), params.get("period"), now_ms()))
 
 
 @business_api.route("/api/revenue", methods=["GET"])
@@ -66,7 +61,7 @@ def get_kpis():
 def get_revenue():
     params = business_api.current_request.query_params or {}
     return json_response(business_api.current_request,
-                         queries.revenue_trend(repository(), policy(), params.get("weeks"), _now_ms()))
+                         queries.revenue_trend(repository(), policy(), params.get("weeks"), now_ms()))
 
 
 @business_api.route("/api/users", methods=["GET"])
@@ -74,7 +69,7 @@ def get_revenue():
 @api_errors
 def get_users():
     return json_response(business_api.current_request,
-                         queries.user_metrics(repository(), policy(), _now_ms()))
+                         queries.user_metrics(repository(), policy(), now_ms()))
 
 
 @business_api.route("/api/products", methods=["GET"])
@@ -83,7 +78,7 @@ def get_users():
 def get_products():
     params = business_api.current_request.query_params or {}
     return json_response(business_api.current_request, queries.products(
-        repository(), policy(), params.get("limit"), params.get("window"), _now_ms()))
+        repository(), policy(), params.get("limit"), params.get("window"), now_ms()))
 
 uses(__name__, API_HANDLER, reads=("events", "actors", "rollups"),
      writes=("events", "actors", "rollups"))

@@ -9,19 +9,15 @@ a GitHub App client (backfill, re-run, cancel), per-user settings, and CI health
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 from .. import config
+from ..field_types import now_ms
 from ..storage import default_store
 from .repository import CiRepository
 from .settings import ci_settings
 
 _clients: list[Any] = []
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def repository() -> CiRepository:

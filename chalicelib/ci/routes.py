@@ -15,8 +15,9 @@ from .. import bounded_json, config
 from ..auth import access, current_principal
 from ..aws_access import API_HANDLER, uses
 from ..errors import InvalidInput, PayloadTooLarge, pydantic_details
+from ..field_types import now_ms
 from ..web import JSON_HEADERS, api_errors, error_response, json_body, json_response
-from . import console, events, now_ms, repository, run_intake
+from . import console, events, repository, run_intake
 from .models import Preferences, RunFilters
 from .secrets import SECRET_NAMES
 from .settings import GITHUB_MAX_PAYLOAD_BYTES

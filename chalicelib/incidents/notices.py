@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
+from ..field_types import now_ms
+
 logger = logging.getLogger("mission_control.incidents")
 
 #: what is worth a message: an incident opening, reopening, resolving, closing, or escalating
@@ -43,7 +45,6 @@ def what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> 
 
 def on_write(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
     """The repository's ``after_write``: tell the channels when the change is worth it."""
-    import time
     what = what_changed(before, after)
     if what is not None:  # (not the incident's times: an alarm's may be old; the outbox keeps from now)
-        tell_channels(after, what, int(time.time() * 1000))
+        tell_channels(after, what, now_ms())

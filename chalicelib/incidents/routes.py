@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 from chalice import Blueprint, Response
 
 from ..auth import access, current_principal
 from ..aws_access import API_HANDLER, uses
+from ..field_types import now_ms
 from ..web import JSON_HEADERS, api_errors, json_body, json_response
 from . import repository, workflow
 from .alarms import EVENT_PATTERN, NotAnAlarmStateChange, read_alarm_change
@@ -18,10 +18,6 @@ from .settings import incident_settings
 
 logger = logging.getLogger("mission_control.incidents")
 incidents_api = Blueprint(__name__)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _who() -> dict:
@@ -52,7 +48,7 @@ def list_incidents():
 @api_errors
 def declare_incident():
     return _incident_reply(workflow.declare_incident(
-        repository(), json_body(incidents_api.current_request), _who(), _now_ms()), 201)
+        repository(), json_body(incidents_api.current_request), _who(), now_ms()), 201)
 
 
 @incidents_api.route("/api/incidents/stats", methods=["GET"])
@@ -60,7 +56,7 @@ def declare_incident():
 @api_errors
 def incident_stats():
     request = incidents_api.current_request
-    return json_response(request, workflow.incident_stats(repository(), request.query_params or {}, _now_ms()))
+    return json_response(request, workflow.incident_stats(repository(), request.query_params or {}, now_ms()))
 
 
 @incidents_api.route("/api/incidents/{incident_id}", methods=["GET"])
@@ -83,7 +79,7 @@ def change_incident(incident_id: str):
     request = incidents_api.current_request
     return _incident_reply(workflow.change_incident(
         repository(), incident_id, json_body(request), request.headers.get("if-match"), _who(), _role(),
-        _now_ms()))
+        now_ms()))
 
 
 @incidents_api.route("/api/incidents/{incident_id}/notes", methods=["POST"])
@@ -91,7 +87,7 @@ def change_incident(incident_id: str):
 @api_errors
 def add_note(incident_id: str):
     return _incident_reply(workflow.add_note(
-        repository(), incident_id, json_body(incidents_api.current_request), _who(), _now_ms()), 201)
+        repository(), incident_id, json_body(incidents_api.current_request), _who(), now_ms()), 201)
 
 
 @incidents_api.route("/api/incidents/{incident_id}/impact", methods=["GET"])
@@ -107,7 +103,7 @@ def revenue_impact(incident_id: str):
     return json_response(incidents_api.current_request, workflow.incident_impact(
         repository(), incident_id, lambda first, last: hourly_sales(business.repository(), first, last),
         lambda ms: hour_start(ms, tz), incident_settings().revenue_min_orders, settings().reporting_currency,
-        _now_ms()))
+        now_ms()))
 
 
 @incidents_api.route("/api/incidents/{incident_id}/before", methods=["GET"])
@@ -128,7 +124,7 @@ def promote_insight(insight_id: str):
     from ..insights import insight_by_id  # the insights feature's public read
     request = incidents_api.current_request
     body = json_body(request) if request.raw_body else {}
-    incident = workflow.promote_insight(repository(), insight_id, insight_by_id(insight_id), body, _who(), _now_ms())
+    incident = workflow.promote_insight(repository(), insight_id, insight_by_id(insight_id), body, _who(), now_ms())
     return _incident_reply(incident, 200 if incident.get("already") or incident.get("joined") else 201)
 
 
@@ -141,7 +137,7 @@ def alarm_to_incident(event):
     except NotAnAlarmStateChange as why:
         logger.info("event %s ignored: %s", str(raw.get("id"))[:80], why)
         return {"outcome": "ignored"}
-    result = workflow.apply_alarm_change(repository(), change, incident_settings(), _now_ms())
+    result = workflow.apply_alarm_change(repository(), change, incident_settings(), now_ms())
     logger.info("alarm %s %s: %s", change.alarm_name, change.state, result["outcome"])
     return result
 

@@ -9,7 +9,6 @@ name in ``app``. The stream consumer is a blueprint's, as the other features' ar
 from __future__ import annotations
 
 import logging
-import time
 
 from chalice import Blueprint, Rate
 from pydantic import ValidationError
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 from ..auth.gate import AccessRefused, Principal
 from ..auth.roles import Role
 from ..aws_access import uses
+from ..field_types import now_ms
 from ..storage.tables import TABLES
 from ..system import recorded
 from ..web import error_response
@@ -32,10 +32,6 @@ from .topics import TABLE_TOPICS
 logger = logging.getLogger("mission_control.live")
 
 live_api = Blueprint(__name__)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _repo() -> ConnectionsRepository:
@@ -94,7 +90,7 @@ def _answer(repo: ConnectionsRepository, connection_id: str, body: str) -> dict 
         except AccessRefused as refused:
             return error(refused.code, refused.message, refused.details)
         return {"type": "renewed", "expiresAt": conn.expires_at, "topics": list(conn.topics)}
-    if conn.expires_at <= _now_ms():
+    if conn.expires_at <= now_ms():
         return error("token_expired", "the token expired and was not renewed; reconnect with a new one")
     assert isinstance(parsed, Subscribe)
     conn, refused = subscribe(repo, conn, parsed, live_settings().max_topics)
@@ -113,7 +109,7 @@ def push(event):
     changes = [StoredChange(r.table_name.removeprefix(prefix),
                             {k: next(iter(v.values())) for k, v in (r.keys or {}).items()},
                             r.new_image, r.old_image) for r in event]
-    report = push_changes(changes, _repo(), etag_of_topic, management.send, management.close, _now_ms())
+    report = push_changes(changes, _repo(), etag_of_topic, management.send, management.close, now_ms())
     if report.topics:
         logger.info("pushed %s: %d sent, %d gone, %d expired", ",".join(report.topics),
                     report.sent, report.gone, report.expired)
@@ -124,7 +120,7 @@ def push(event):
 @recorded("closeExpiredConnections")
 def close_expired_connections(event):
     """A connection whose token expired unrenewed is closed within a minute, even if idle."""
-    return {"closed": close_expired(_repo(), management.close, _now_ms())}
+    return {"closed": close_expired(_repo(), management.close, now_ms())}
 
 
 def push_function_name(table: str) -> str:

@@ -8,9 +8,9 @@ treats as "refetch".
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
+from ..field_types import now_ms as clock_ms
 from ..web import etag_of
 
 
@@ -63,4 +63,4 @@ def etag_of_topic(topic: str, now_ms: int | None = None) -> str | None:
     read = READS.get(base)
     if read is None:
         return None
-    return etag_of(read(now_ms if now_ms is not None else int(time.time() * 1000), arg))
+    return etag_of(read(now_ms if now_ms is not None else clock_ms(), arg))

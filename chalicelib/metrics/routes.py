@@ -1,14 +1,13 @@
 """Metrics routes and the Kinesis consumer: thin wiring over one ingest function."""
 from __future__ import annotations
 
-import time
-
 from chalice import Blueprint
 
 from ..auth import access
 from ..aws_access import API_HANDLER, uses
 from ..batches import batch_status, validate_batch
 from ..config import settings
+from ..field_types import now_ms
 from ..system.deadletters import set_aside
 from ..web import api_errors, json_body, json_response
 from . import queries, repository
@@ -19,16 +18,12 @@ from .stream import consume_records
 metrics_api = Blueprint(__name__)
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 @metrics_api.route("/api/metrics", methods=["POST"])
 @access.api_key("ingest:metrics")
 @api_errors
 def ingest_metrics():
     request = metrics_api.current_request
-    repo, now = repository(), _now_ms()
+    repo, now = repository(), now_ms()
     valid, refused, batch = validate_batch(
         json_body(request), MetricSample, "sample", MAX_BATCH,
         lambda s: check_sample_time(s, now, repo.retention_ms))
@@ -44,14 +39,14 @@ def ingest_metrics():
 def get_metrics():
     request = metrics_api.current_request
     return json_response(request, queries.metric_series(
-        repository(), request.query_params or {}, _now_ms(), settings().team_timezone))
+        repository(), request.query_params or {}, now_ms(), settings().team_timezone))
 
 
 @metrics_api.route("/api/hosts", methods=["GET"])
 @access.role("viewer")
 @api_errors
 def get_hosts():
-    return json_response(metrics_api.current_request, queries.hosts(repository(), _now_ms(),
+    return json_response(metrics_api.current_request, queries.hosts(repository(), now_ms(),
                                                                       settings().team_timezone))
 
 
@@ -62,7 +57,7 @@ def consume_metrics(event):
     return consume_records(
         [(r.sequence_number, r.data) for r in event], repo,
         lambda reason, raw, ref: set_aside(repo.store, "kinesis-metrics", reason, raw, ref),
-        _now_ms())
+        now_ms())
 
 uses(__name__, API_HANDLER, reads=("metrics",), writes=("metrics",))
 uses(__name__, "consumeMetrics", reads=("metrics",), writes=("metrics", "deadletters"))
