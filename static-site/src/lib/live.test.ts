@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { backoffMs, LiveFeed, type SocketLike } from "./live";
+import { backoffMs, LiveFeed, refreshWording, type SocketLike } from "./live";
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -136,5 +136,12 @@ describe("backoffMs", () => {
       expect(backoffMs(50, () => r)).toBeLessThanOrEqual(30_000);
     }
     expect(backoffMs(3, () => 0.999)).toBeGreaterThan(backoffMs(1, () => 0.999));
+  });
+});
+
+describe("refreshWording", () => {
+  it("says updates are pushed while live, and the polling interval otherwise", () => {
+    expect(refreshWording("live", 60_000)).toBe("updates pushed as they happen");
+    expect(refreshWording("polling", 5_000)).toBe("refreshes every 5 s");
   });
 });

@@ -12,6 +12,11 @@
 
 export type LiveState = "live" | "polling";
 
+/** How a page says it stays current: pushed while live, else its polling interval. */
+export function refreshWording(state: LiveState, refreshMs: number): string {
+  return state === "live" ? "updates pushed as they happen" : `refreshes every ${Math.round(refreshMs / 1000)} s`;
+}
+
 export interface LiveNotice {
   type: "changed";
   topic: string;

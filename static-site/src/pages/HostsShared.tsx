@@ -1,5 +1,7 @@
 import type { ApiError } from "../api/client";
+import { useApp } from "../context";
 import { formatDateTime, formatIso, formatTime } from "../lib/format";
+import { refreshWording } from "../lib/live";
 
 /** "14:05:09" within a day of `now`, else "Nov 20, 2026, 14:05 UTC" (team time zone). */
 export function lastSeenText(ms: number, now: number, timeZone: string, locale?: string): string {
@@ -10,7 +12,7 @@ export function isAbort(e: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (typeof e === "object" && e !== null && (e as { name?: string }).name === "AbortError");
 }
 
-/** "Live · as of 14:05:09 UTC · refreshes every 5 s", the same line as the Overview's. */
+/** "Live · as of 14:05:09 UTC · refreshes every 5 s" (or "· updates pushed as they happen"): every page's as-of line. */
 export function LiveMeta(props: {
   at: number | null;
   offline: boolean;
@@ -20,6 +22,7 @@ export function LiveMeta(props: {
   extra?: string;
 }) {
   const { at, offline, timeZone, locale, refreshMs, extra } = props;
+  const liveState = useApp().liveState;
   return (
     <p class="page__meta" data-testid="as-of">
       <span class={`live-dot${offline ? " live-dot--off" : ""}`} aria-hidden="true" />
@@ -29,7 +32,8 @@ export function LiveMeta(props: {
           <time dateTime={formatIso(at, timeZone)} title={formatDateTime(at, timeZone, locale)}>
             {formatTime(at, timeZone, locale)}
           </time>{" "}
-          {timeZone} · refreshes every {Math.round(refreshMs / 1000)} s{extra ? ` · ${extra}` : ""}
+          {timeZone} · {refreshWording(liveState, refreshMs)}
+          {extra ? ` · ${extra}` : ""}
         </>
       ) : (
         "Loading…"

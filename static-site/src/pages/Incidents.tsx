@@ -21,6 +21,7 @@ import { SeverityBadge } from "../components/SeverityBadge";
 import { useApp } from "../context";
 import { formatDateTime, formatMoney } from "../lib/format";
 import { actions, age, byUrgency, describeEntry, impactHeadline, isActive, statsLine } from "../lib/incidents";
+import { refreshWording } from "../lib/live";
 import { buildHash, navigate } from "../lib/router";
 import { useLiveTopics } from "../lib/useLive";
 import { usePoller } from "../lib/usePoller";
@@ -36,7 +37,7 @@ export function Incidents({ query }: { query: URLSearchParams }) {
 }
 
 function IncidentList({ query }: { query: URLSearchParams }) {
-  const { api, user, refreshMs } = useApp();
+  const { api, user, refreshMs, liveState } = useApp();
   const status = query.get("status") ?? "";
   const severity = query.get("severity") ?? "";
   const service = query.get("service") ?? "";
@@ -80,7 +81,7 @@ function IncidentList({ query }: { query: URLSearchParams }) {
           <h1 id="page-title" tabIndex={-1}>
             Incidents
           </h1>
-          <p class="page__meta">From CloudWatch alarms, alerts, insights and people; refreshed every {Math.round(refreshMs / 1000)} s.</p>
+          <p class="page__meta">From CloudWatch alarms, alerts, insights and people; {refreshWording(liveState, refreshMs)}.</p>
           {stats && (
             <p class="page__meta" data-testid="incident-stats">
               {statsLine(stats)}

@@ -14,16 +14,14 @@ import {
   PERIOD_LABELS,
   formatChange,
   formatCount,
-  formatDateTime,
   formatFraction,
-  formatIso,
   formatMoney,
-  formatTime,
 } from "../lib/format";
 import { Poller } from "../lib/poller";
 import { INITIAL, mergeRound, type Key, type State } from "./overviewState";
 import { buildHash, navigate } from "../lib/router";
 import { useLiveTopics } from "../lib/useLive";
+import { LiveMeta } from "./HostsShared";
 
 function parsePeriod(v: string | null): Period {
   return PERIODS.includes(v as Period) ? (v as Period) : "24h";
@@ -36,7 +34,7 @@ function markFirstKpiPaint() {
 }
 
 export function Overview({ query }: { query: URLSearchParams }) {
-  const { api, locale, timeZone, setTimeZone, theme, refreshMs, liveState } = useApp();
+  const { api, locale, timeZone, setTimeZone, theme, refreshMs } = useApp();
   const period = parsePeriod(query.get("period"));
   const [state, setState] = useState<State>(INITIAL);
   const periodRef = useRef(period);
@@ -133,20 +131,7 @@ export function Overview({ query }: { query: URLSearchParams }) {
           <h1 id="page-title" tabIndex={-1}>
             Overview
           </h1>
-          <p class="page__meta" data-testid="as-of">
-            <span class={`live-dot${offline ? " live-dot--off" : ""}`} aria-hidden="true" />
-            {kpis ? (
-              <>
-                {offline ? "Offline · last data as of" : "Live · as of"}{" "}
-                <time dateTime={formatIso(asOf!, kpis.timezone)} title={formatDateTime(asOf!, kpis.timezone, locale)}>
-                  {formatTime(asOf!, kpis.timezone, locale)}
-                </time>{" "}
-                {kpis.timezone} · {liveState === "live" ? "updates pushed as they happen" : `refreshes every ${Math.round(refreshMs / 1000)} s`}
-              </>
-            ) : (
-              "Loading…"
-            )}
-          </p>
+          <LiveMeta at={kpis ? asOf : null} offline={offline} timeZone={kpis?.timezone ?? ""} locale={locale} refreshMs={refreshMs} />
         </div>
         <PeriodSwitch value={period} onChange={(p) => navigate(buildHash("/", { period: p }), { replace: true })} />
       </header>
