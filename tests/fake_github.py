@@ -21,9 +21,11 @@ import secrets
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback_receiver import loopback_server
 
 APP_ID = "424242"
 INSTALLATION_ID = 77
@@ -56,27 +58,20 @@ class FakeGitHub:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                length = int(self.headers.get("content-length") or 0)
-                if length:
-                    self.rfile.read(length)
-                status, headers, body = fake._answer(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                for name, value in {"content-type": "application/json", "content-length": str(len(data)), **headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+        def serve(request: BaseHTTPRequestHandler) -> None:
+            length = int(request.headers.get("content-length") or 0)
+            if length:
+                request.rfile.read(length)
+            status, headers, body = fake._answer(request.command, request.path,
+                                                 {k.lower(): v for k, v in request.headers.items()})
+            data = json.dumps(body).encode() if body is not None else b""
+            request.send_response(status)
+            for name, value in {"content-type": "application/json", "content-length": str(len(data)), **headers}.items():
+                request.send_header(name, value)
+            request.end_headers()
+            request.wfile.write(data)
 
-            do_GET = do_POST = _serve
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self.thread = loopback_server(serve)
 
     @classmethod
     def start(cls, key_dir: Path) -> "FakeGitHub":

@@ -14,7 +14,26 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def loopback_server(serve: Callable[[BaseHTTPRequestHandler], None]
+                    ) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """A quiet HTTP server on a free loopback port whose GETs and POSTs go to ``serve(request)``
+    (each on its own thread), and the thread to start it on."""
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self):
+            serve(self)
+
+        do_POST = do_GET = _serve
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    return server, threading.Thread(target=server.serve_forever, daemon=True)
 
 
 @dataclass
@@ -39,36 +58,28 @@ class LoopbackReceiver:
         self._changed = threading.Condition()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with receiver._changed:
-                    receiver.requests.append(Received(self.command, self.path, dict(self.headers), body))
-                    status = receiver._failures.pop(0) if receiver._failures else receiver._status
-                    receiver._changed.notify_all()
-                receiver._gate.wait()
-                payload = b"ok" if status < 400 else b"failing on command"
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", "text/plain")
-                    self.send_header("content-length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the client gave up waiting (its timeout): that is the point of hold()
-                with receiver._changed:
-                    receiver.answered += 1
-                    receiver._changed.notify_all()
+        def serve(request: BaseHTTPRequestHandler) -> None:
+            length = int(request.headers.get("content-length") or 0)
+            body = request.rfile.read(length) if length else b""
+            with receiver._changed:
+                receiver.requests.append(Received(request.command, request.path, dict(request.headers), body))
+                status = receiver._failures.pop(0) if receiver._failures else receiver._status
+                receiver._changed.notify_all()
+            receiver._gate.wait()
+            payload = b"ok" if status < 400 else b"failing on command"
+            try:
+                request.send_response(status)
+                request.send_header("content-type", "text/plain")
+                request.send_header("content-length", str(len(payload)))
+                request.end_headers()
+                request.wfile.write(payload)
+            except OSError:
+                pass  # the client gave up waiting (its timeout): that is the point of hold()
+            with receiver._changed:
+                receiver.answered += 1
+                receiver._changed.notify_all()
 
-            do_POST = do_GET = _serve
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self.thread = loopback_server(serve)
 
     @classmethod
     def start(cls) -> "LoopbackReceiver":

@@ -62,3 +62,14 @@ def remove_default_rules(api) -> None:
     assert status == 200
     for rule in body["rules"]:
         assert api.http.delete(f"/api/alert-rules/{rule['id']}").status_code == 204
+
+
+def fire_load_alert(api, rule: dict, minutes_ago: int = 10) -> int:
+    """A fresh install with only ``rule`` (on ``load.1m`` over 4), web-1's load at 6.5, one
+    evaluation: returns the minute it fired."""
+    remove_default_rules(api)
+    post(api, "/api/alert-rules", rule)
+    t0 = minute_now() - minutes_ago * MIN
+    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
+    evaluate(api, t0)
+    return t0

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from alerting_helpers import MIN, deliver, evaluate, get, minute_now, post, put, remove_default_rules, scheduled, send_samples
+from alerting_helpers import (MIN, deliver, evaluate, fire_load_alert, get, minute_now, post, put, remove_default_rules,
+                              scheduled, send_samples)
 from loopback_receiver import LoopbackReceiver
 
 from chalicelib.alerts.delivery import verify_signature
@@ -65,16 +66,6 @@ def create_channels(api, slack, hook) -> tuple[str, str]:
                                             "secret": "s3cret"})
     assert status == 201, h
     return s["id"], h["id"]
-
-
-def fire_load_alert(api, rule: dict = LOAD, minutes_ago: int = 10) -> int:
-    """A fresh install with only ``rule``, web-1's load over it, one evaluation: the minute."""
-    remove_default_rules(api)
-    post(api, "/api/alert-rules", rule)
-    t0 = minute_now() - minutes_ago * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
-    return t0
 
 
 # -- rules ------------------------------------------------------------------------------------------
@@ -240,7 +231,7 @@ def test_an_alert_fires_once_grouped_then_resolves_once_past_recover(api, store,
 
 def test_a_silent_host_puts_its_alert_in_no_data_not_resolved(api, store, slack, hook):
     create_channels(api, slack, hook)
-    t0 = fire_load_alert(api, minutes_ago=30)
+    t0 = fire_load_alert(api, LOAD, minutes_ago=30)
     evaluate(api, t0 + 10 * MIN)  # nothing sent for ten minutes
     [alert] = get(api, "/api/alerts?state=all")[1]["alerts"]
     assert alert["state"] == "nodata" and alert["value"] == 6.5 and alert["endsAt"] is None
@@ -332,7 +323,7 @@ def test_alerts_are_listed_newest_first_filtered_and_paged(api, store):
 
 
 def test_each_alert_has_the_fields_seed_000_and_the_issue_name(api):
-    fire_load_alert(api)
+    fire_load_alert(api, LOAD)
     [alert] = get(api, "/api/alerts")[1]["alerts"]
     assert {"id", "ruleId", "name", "labels", "state", "severity", "type", "category", "message", "value",
             "startsAt", "endsAt", "acknowledged"} <= set(alert)
@@ -347,7 +338,7 @@ def test_the_sns_handler_ignores_a_message_that_is_not_ours(api):
 
 def test_a_redelivered_sns_message_is_delivered_once_to_each_channel(api, store, slack, hook):
     create_channels(api, slack, hook)
-    fire_load_alert(api)
+    fire_load_alert(api, LOAD)
     from chalicelib.local.sns import LocalTopic
     topic = LocalTopic(store, "mission-control-alerts")
     [message] = topic.pending()
@@ -367,7 +358,7 @@ def test_one_failing_and_one_slow_channel_never_delay_the_others(api, store, sla
         post(api, "/api/channels", {"name": "slow", "type": "slack", "url": slow.url("/slow")})
         failing.always(503)
         slow.hold()
-        fire_load_alert(api)
+        fire_load_alert(api, LOAD)
         worker = threading.Thread(target=deliver, args=(store,))
         worker.start()
         slow.wait_for(1)
@@ -387,7 +378,7 @@ def test_one_failing_and_one_slow_channel_never_delay_the_others(api, store, sla
 def test_a_channel_that_fails_then_recovers_gets_the_message_on_a_retry(api, store, slack):
     post(api, "/api/channels", {"name": "ops", "type": "slack", "url": slack.url("/s")})
     slack.fail_next(2, status=500)
-    fire_load_alert(api)
+    fire_load_alert(api, LOAD)
     deliver(store)
     assert len(slack.wait_for(3)) == 3
     [entry] = get(api, "/api/notifications")[1]["deliveries"]
@@ -397,7 +388,7 @@ def test_a_channel_that_fails_then_recovers_gets_the_message_on_a_retry(api, sto
 def test_email_goes_through_the_topic_to_the_outbox_as_an_eml_a_person_can_open(api, store, alerting_settings):
     import email
     status, channel = post(api, "/api/channels", {"name": "oncall", "type": "email", "address": "oncall@example.com"})
-    fire_load_alert(api)
+    fire_load_alert(api, LOAD)
     deliver(store)
     [path] = list(alerting_settings.glob("*.eml"))
     mail = email.message_from_bytes(path.read_bytes())

@@ -194,7 +194,7 @@ def test_the_stream_consumers_policies_allow_every_call_they_make(recorded_api):
 def test_the_sns_subscribers_policy_allows_every_call_it_makes(recorded_api):
     """notifyChannels gets the very message evaluation published (SNS's event shape), with a
     webhook channel on a loopback receiver."""
-    from alerting_helpers import MIN, evaluate, minute_now, post, remove_default_rules, send_samples
+    from alerting_helpers import fire_load_alert, post
     from loopback_receiver import LoopbackReceiver
 
     from chalicelib.local.sns import LocalTopic
@@ -204,11 +204,7 @@ def test_the_sns_subscribers_policy_allows_every_call_it_makes(recorded_api):
         status, _ = post(api, "/api/channels", {"name": "hooks", "type": "webhook", "url": hook.url("/hook"),
                                                 "secret": "s3cret"})
         assert status == 201
-        remove_default_rules(api)
-        post(api, "/api/alert-rules", LOAD_RULE)
-        t0 = minute_now() - 10 * MIN
-        send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-        evaluate(api, t0)
+        fire_load_alert(api, LOAD_RULE)
         [message] = LocalTopic(store, "mission-control-alerts").pending()
         event = LocalTopic(store, "mission-control-alerts").event(message)
         log.calls.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from alerting_helpers import MIN, evaluate, get, minute_now, post, remove_default_rules, send_samples
+from alerting_helpers import MIN, fire_load_alert, get, minute_now, post
 
 HOUR, WEEK = 3_600_000, 7 * 86_400_000
 LOAD = {"name": "Load high", "kind": "threshold", "source": "metric", "host": "*", "metric": "load.1m",
@@ -49,18 +49,8 @@ def test_a_quiet_hour_last_week_claims_no_loss(api):
     assert impact["hours"][0]["ordersBefore"] == 3 and impact["hours"][0]["counted"] is False
 
 
-def fire_load_alert(api, minutes_ago: int = 20) -> int:
-    """Only the load rule, web-1 over it, one evaluation: the minute it fired."""
-    remove_default_rules(api)
-    post(api, "/api/alert-rules", LOAD)
-    t0 = minute_now() - minutes_ago * MIN
-    send_samples(api, t0 - 2_000, {"web-1": {"load.1m": 6.5}})
-    evaluate(api, t0)
-    return t0
-
-
 def test_what_changed_before_lists_the_alert_that_fired_in_the_hour_before(api):
-    fire_load_alert(api)
+    fire_load_alert(api, LOAD, minutes_ago=20)
     incident = declare(api)
     status, before = get(api, f"/api/incidents/{incident['id']}/before")
     assert status == 200, before
@@ -70,7 +60,7 @@ def test_what_changed_before_lists_the_alert_that_fired_in_the_hour_before(api):
 
 
 def test_one_timeline_merges_kinds_newest_first_and_filters_them(api):
-    t0 = fire_load_alert(api)
+    t0 = fire_load_alert(api, LOAD, minutes_ago=20)
     incident = declare(api)
     status, feed = get(api, f"/api/timeline?since={t0 - HOUR}")
     assert status == 200, feed
