@@ -134,7 +134,7 @@ PUSHED_TABLES = tuple(t for t in TABLE_TOPICS if t in TABLES and TABLES[t].strea
 #: what each table's push reads besides the connections: the tables behind its topics' ETags
 #: (``reads.READS``)
 PUSH_READS: dict[str, tuple[str, ...]] = {
-    "events": ("events", "actors", "rollups", "stats"), "metrics": ("metrics",), "alerts": ("alerts",),
+    "events": ("rollups",), "metrics": ("metrics",), "alerts": ("alerts",),
     "insights": ("insights",), "notifications": ("notifications",), "incidents": ("incidents",), "ci_runs": (),
 }
 

@@ -257,18 +257,45 @@ def test_the_live_functions_policies_allow_every_call_they_make(recorded_api, is
     log.calls.clear()
     assert app.handler_map["liveConnect"](connect, LambdaContext("websocket_connect"))["statusCode"] == 200
     assert_allowed("websocket_connect", log, store)
-    checked = []
-    for table in PUSHED_TABLES:
-        changes = store.changes(table).changes
-        if not changes:
-            continue
-        arn = local_stream_arn(settings().table_prefix + table)
-        log.calls.clear()
-        function = push_function_name(table)
-        app.handler_map[function]({"Records": [stream_record(c, arn) for c in changes]}, LambdaContext(function))
-        # a change no topic shows (an alert rule) is pushed to no one: no call at all
-        assert_allowed(function, log, store, made_calls=table in ("events", "metrics", "incidents", "ci_runs"))
-        checked.append(table)
+    # Subscribers to every topic, through the local WebSocket API, so each push reads what its
+    # notices' ETags need (a topic nobody subscribes to is never read).
+    import socket
+
+    from websockets.sync.client import connect as ws_connect
+
+    from chalicelib.live.handlers import PUSH_READS
+    from chalicelib.local.websocket import LocalWebSocketApi
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    server = LocalWebSocketApi(app, "127.0.0.1", free_port(), free_port())
+    server.start()
+    try:
+        with ws_connect(f"ws://127.0.0.1:{server.port}/?token={issuer.token('admin')}") as ws:
+            ws.send(json.dumps({"action": "subscribe", "topics": [
+                "kpis", "hosts", "host:db-1", "alerts", "insights", "incidents", "ci", "notifications"]}))
+            assert json.loads(ws.recv(timeout=20))["refused"] == []
+            checked = []
+            for table in PUSHED_TABLES:
+                changes = store.changes(table).changes
+                if not changes:
+                    continue
+                arn = local_stream_arn(settings().table_prefix + table)
+                log.calls.clear()
+                function = push_function_name(table)
+                app.handler_map[function]({"Records": [stream_record(c, arn) for c in changes]},
+                                          LambdaContext(function))
+                # a change no topic shows (an alert rule) is pushed to no one: no call at all
+                pushed = table in ("events", "metrics", "incidents", "ci_runs")
+                assert_allowed(function, log, store, made_calls=pushed)
+                if pushed:  # and it reads every table it is granted for its topics' ETags
+                    touched = {arn.split("/")[1].removeprefix(store.table_prefix) for _a, arn in log.calls}
+                    assert {"connections", *PUSH_READS[table]} <= touched, (function, touched)
+                checked.append(table)
+    finally:
+        server.stop()
     assert {"events", "metrics", "incidents", "ci_runs"} <= set(checked), checked
     disconnect = {**connect, "requestContext": {**connect["requestContext"], "eventType": "DISCONNECT",
                                                 "routeKey": "$disconnect"}}
