@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.run import engine_workdir, open_engine
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/github-webhooks/workflow_run/completed.payload.json"
+SAMPLE = Path(__file__).resolve().parents[1] / "tests/fixtures/shared-data/github-webhooks/workflow_run/completed.payload.json"
 SECRET = b"bench-secret"
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-EVENTS = Path(__file__).resolve().parents[2] / "shared/data/aws-events"
+from tests.shared_data import AWS_EVENTS
+
+EVENTS = AWS_EVENTS
 STATE_CHANGE = EVENTS / "awsdocs-cloudwatch-user-guide__eventbridge__state-change-for-a-single-metric-alarm.json"
 CONFIG_CHANGE = EVENTS / "awsdocs-cloudwatch-user-guide__eventbridge__update-of-a-metric-alarm.json"
 

@@ -8,17 +8,17 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from chalicelib.ci.signature import sign
 from tests.fake_github import APP_ID, INSTALLATION_ID, FakeGitHub
+from tests.shared_data import GITHUB_WEBHOOKS
 
 pytestmark = pytest.mark.e2e
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared/data/github-webhooks"
+WEBHOOKS = GITHUB_WEBHOOKS
 SECRET = "e2e-webhook-secret"
 REPO = "octo-org/octo-repo"
 RUN_ID = 289782451

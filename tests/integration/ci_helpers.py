@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 from chalicelib.ci.signature import sign
+from tests.shared_data import GITHUB_WEBHOOKS
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared/data/github-webhooks"
+WEBHOOKS = GITHUB_WEBHOOKS
 SECRET = "test-webhook-secret"
 
 

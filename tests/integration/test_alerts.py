@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import pytest
 from alerting_helpers import (MIN, deliver, evaluate, fire_load_alert, get, minute_now, post, put, remove_default_rules,
@@ -15,8 +14,9 @@ from loopback_receiver import LoopbackReceiver
 
 from chalicelib.alerts.delivery import verify_signature
 from chalicelib.local.dev_issuer import DEMO_USERS
+from tests.shared_data import AWS_EVENTS
 
-SNS_SAMPLE = Path(__file__).resolve().parents[3] / "shared/data/aws-events/aws-lambda-go__sns-event.json"
+SNS_SAMPLE = AWS_EVENTS / "aws-lambda-go__sns-event.json"
 LOAD = {"name": "Load high", "kind": "threshold", "source": "metric", "host": "*", "metric": "load.1m",
         "op": ">", "value": 4, "recover": 2, "severity": "CRITICAL", "for": "0s",
         "runbookUrl": "https://wiki.example.com/load"}

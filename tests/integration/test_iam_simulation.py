@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT / "infrastructure"))
 import build_template  # noqa: E402
 
 from tests.conftest import admin_with_every_key_on  # noqa: E402
+from tests.shared_data import AWS_EVENTS  # noqa: E402
 
 JSON = {"content-type": "application/json"}
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -166,7 +167,7 @@ def test_the_stream_consumers_policies_allow_every_call_they_make(recorded_api):
     from chalicelib.local.worker import LambdaContext, local_stream_arn, stream_record
     api, log, store = recorded_api
     now = int(time.time() * 1000)
-    template = json.loads((ROOT.parent / "shared/data/aws-events/aws-lambda-go__kinesis-event.json").read_text())
+    template = json.loads((AWS_EVENTS / "aws-lambda-go__kinesis-event.json").read_text())
     record = template["Records"][0]
     record["kinesis"]["data"] = base64.b64encode(json.dumps(
         [{"host": "db-2", "kind": "vm", "timestamp": now - i * 10_000, "values": {"cpu.percent": 7.0}}
@@ -231,8 +232,8 @@ def assert_allowed(function: str, log: CallLog, store, made_calls: bool = True) 
 def test_the_alarm_handlers_policy_allows_every_call_it_makes(recorded_api):
     """alarmToIncident gets AWS's documented alarm state change, as EventBridge delivers it."""
     api, log, store = recorded_api
-    event = json.loads((ROOT.parent / "shared/data/aws-events/awsdocs-cloudwatch-user-guide__eventbridge__"
-                                      "state-change-for-a-single-metric-alarm.json").read_text())
+    event = json.loads((AWS_EVENTS / "awsdocs-cloudwatch-user-guide__eventbridge__"
+                                     "state-change-for-a-single-metric-alarm.json").read_text())
     post_channel = api.http.post("/api/channels", headers=JSON, body=json.dumps(
         {"name": "hooks", "type": "webhook", "url": "https://hooks.example.com/x", "secret": "s3cret"}))
     assert post_channel.status_code == 201, post_channel.body

@@ -4,7 +4,6 @@ the API. Real SQLite store, the real app through chalice.test.Client."""
 import json
 import random
 import time
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,10 @@ from chalicelib.config import settings
 from chalicelib.insights import open_insights, repository
 from chalicelib.local.worker import LambdaContext, LocalWorker
 from chalicelib.system.deadletters import recent
+from tests.shared_data import AWS_EVENTS
 
 JSON = {"content-type": "application/json"}
-GO_SAMPLE = Path(__file__).resolve().parents[3] / "shared/data/aws-events/aws-lambda-go__dynamodb-event.json"
+GO_SAMPLE = AWS_EVENTS / "aws-lambda-go__dynamodb-event.json"
 STEP = 10_000
 
 

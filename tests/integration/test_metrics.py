@@ -2,7 +2,6 @@
 import base64
 import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,10 @@ from chalicelib.metrics.ingest import SampleWriteFailed, record_samples
 from chalicelib.metrics.models import MetricSample
 from chalicelib.metrics.stream import consume_records
 from chalicelib.system.deadletters import recent
+from tests.shared_data import AWS_EVENTS
 
 JSON = {"content-type": "application/json"}
-KINESIS_SAMPLE = Path(__file__).resolve().parents[3] / "shared/data/aws-events/aws-lambda-go__kinesis-event.json"
+KINESIS_SAMPLE = AWS_EVENTS / "aws-lambda-go__kinesis-event.json"
 
 
 def now_ms() -> int:
