@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from ..batches import validate_batch
 from ..errors import Busy, InvalidInput
 from ..storage import MAX_TRANSACTION_OPS, GroupCancelled
 from .models import EVENT_MODELS, MAX_BATCH, BusinessEvent, CustomEvent, Purchase
-from .repository import BusinessRepository, Claim, Journal, feature_key, session_key, user_key
-from .rollup import ActiveDays, RollupDelta, SessionSpan, active_day, event_counters, \
-    extend_session, mark_active
+from .repository import BusinessRepository, Claim, Journal, feature_key, rollup_item, \
+    session_key, user_key
+from .rollup import ActiveDays, CounterKey, MinuteCounters, active_day, \
+    biz_keys_of, mark_day, mark_keys, product_keys_of, session_moved, widen_session
 
 FUTURE_TOLERANCE_MS = 5 * 60_000
 _MAX_ATTEMPTS = 8
@@ -127,7 +128,7 @@ def _write_claims(repo: BusinessRepository, claims: list[Claim], journaled: bool
 
 def _apply_groups(repo: BusinessRepository, journals: list[Journal]) -> list[list]:
     """Journals in groups whose consumption and merged increments fit one transaction."""
-    parts = _apply_partition([j.delta.counters.keys() for j in journals])
+    parts = _apply_partition([{rollup_item(k) for k in j.delta.counters} for j in journals])
     return [repo.apply_ops([journals[i] for i in part]) for part in parts]
 
 
@@ -180,30 +181,43 @@ def _actor_keys(events: Sequence[BusinessEvent]) -> set[tuple[str, str]]:
     return keys
 
 
-def _effects(event: BusinessEvent, working: dict, tz: str
-             ) -> tuple[dict[tuple[str, str], ActiveDays | SessionSpan], RollupDelta]:
+class _Planned(NamedTuple):
+    """One event as planned: the actor states it moves, the active days it marks, its
+    session's moves, and the roll-up items its counters reach (``rollup_item`` keys, kept
+    buckets only, possibly repeated)."""
+
+    event: BusinessEvent
+    changed: dict
+    marks: tuple
+    session_moves: tuple
+    items: tuple
+
+
+def _effects(event: BusinessEvent, working: dict, tz: str) -> tuple[dict, tuple, tuple]:
     """The actor states ``event`` moves (against ``working``, the latest planned state of
-    each actor) and every counter it adds. Pure."""
+    each actor), the active days it marks, and its session's moves. Pure."""
     changed: dict = {}
-    delta = event_counters(event, tz)
-    day = active_day(event, tz)
-    marks = []
+    marks: tuple = ()
     if event.userId:
-        marks.append((user_key(event.userId), "biz", "", "active_users"))
+        day = active_day(event, tz)
+        actors = [(user_key(event.userId), "biz", "", "active_users")]
         if isinstance(event, CustomEvent) and event.feature:
-            marks.append((feature_key(event.userId, event.feature), "feat", event.feature, "users"))
-    for key, family, dim, users_counter in marks:
-        before = working.get(key) or ActiveDays()
-        after, _ = mark_active(before, day, family, dim, users_counter, tz, into=delta)
-        if after is not before:
-            changed[key] = after
+            actors.append((feature_key(event.userId, event.feature), "feat", event.feature, "users"))
+        for key, family, dim, users_counter in actors:
+            after, mark = mark_day(working.get(key) or ActiveDays(), day, family, dim, users_counter)
+            if mark is not None:
+                changed[key] = after
+                marks += (mark,)
+    moves: tuple = ()
     if event.sessionId:
         key = session_key(event.sessionId)
         before = working.get(key)
-        after, _ = extend_session(before, event.timestamp, event.userId, tz, into=delta)
+        after = widen_session(before, event.timestamp, event.userId)
         if after != before:
             changed[key] = after
-    return changed, delta
+        if session_moved(before, after):
+            moves = ((after, 1),) if before is None else ((after, 1), (before, -1))
+    return changed, marks, moves
 
 
 def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPolicy,
@@ -218,7 +232,19 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
     """
     tz = policy.tz
     working = dict(states)
-    effects = []
+
+    def kept(key: CounterKey) -> bool:
+        return bucket_is_kept(key, now_ms)
+
+    items_memo: dict = {}
+
+    def items_of(keys: tuple) -> tuple:
+        """The kept roll-up items of ``keys``, memoised: a batch repeats a few keys."""
+        items = items_memo.get(keys)
+        if items is None:
+            items = items_memo[keys] = tuple(rollup_item(k) for k in keys if kept(k))
+        return items
+
     # Sessions in the order they start, each session's events together and in time order:
     # a claim's events then share buckets, and a session's state is written once (the
     # counters do not depend on the order events are planned in).
@@ -228,53 +254,70 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
             starts[event.sessionId] = event.timestamp
     order = sorted(pending, key=lambda e: (starts.get(e.sessionId, e.timestamp) if e.sessionId
                                            else e.timestamp, e.sessionId or "", e.timestamp))
+    planned = []
     for event in order:
-        changed, delta = _effects(event, working, tz)
-        delta.counters = {k: v for k, v in delta.counters.items() if bucket_is_kept(k, now_ms)}
+        changed, marks, moves = _effects(event, working, tz)
         working.update(changed)
-        effects.append((event, changed, delta))
-    inline = _claim_bounds(effects, journaled=False)
-    journaled = _claim_bounds(effects, journaled=True)
+        items = items_of(biz_keys_of(event.timestamp, tz))
+        if isinstance(event, Purchase):
+            items += items_of(product_keys_of(event.timestamp, event.productId, tz))
+        for span, _sign in moves:
+            items += items_of(biz_keys_of(span.first_ms, tz))
+        for mark in marks:
+            items += items_of(mark_keys(mark, tz))
+        planned.append(_Planned(event, changed, marks, moves, items))
+    inline = _claim_bounds(planned, journaled=False)
+    journaled = _claim_bounds(planned, journaled=True)
     journal_groups = len(journaled) + len(_apply_partition([keys for _, keys in journaled]))
     use_journals = journal_groups < len(inline)
-    return _claims(effects, inline if not use_journals else journaled, states,
-                   policy.shards), use_journals
+    return _claims(planned, inline if not use_journals else journaled, states, policy.shards,
+                   tz, kept), use_journals
 
 
-def _claim_bounds(effects: list, journaled: bool) -> list[tuple[int, set]]:
-    """Where claims start, and each claim's counter keys: claims of at most
+def _claim_bounds(planned: list[_Planned], journaled: bool) -> list[tuple[int, set]]:
+    """Where claims start, and each claim's roll-up items: claims of at most
     ``MAX_TRANSACTION_OPS`` items (events, states, and either the increments or one journal,
     whose increments must fit one transaction too). Counts keys only; builds nothing."""
     bounds: list[tuple[int, set]] = []
     events, states, keys = 0, set(), set()
-    for i, (_event, changed, delta) in enumerate(effects):
-        new_states = sum(1 for k in changed if k not in states)
-        counters = len(keys) + sum(1 for k in delta.counters if k not in keys)
+    for i, p in enumerate(planned):
+        new_keys = [k for k in p.items if k not in keys]
+        new_states = sum(1 for k in p.changed if k not in states)
+        counters = len(keys) + len(set(new_keys))
         size = events + 1 + len(states) + new_states + (1 if journaled else counters)
         if events and (size > MAX_TRANSACTION_OPS or (journaled and counters >= MAX_TRANSACTION_OPS)):
             events, states, keys = 0, set(), set()
+            new_keys = list(p.items)
         if not events:
             bounds.append((i, keys))
         events += 1
-        states.update(changed)
-        keys.update(delta.counters)
+        states.update(p.changed)
+        keys.update(new_keys)
     return bounds
 
 
-def _claims(effects: list, bounds: list[tuple[int, set]], states: dict, shards: int) -> list[Claim]:
+def _claims(planned: list[_Planned], bounds: list[tuple[int, set]], states: dict, shards: int,
+            tz: str, kept) -> list[Claim]:
     """The claims between ``bounds``. A state moved twice in a claim is written once,
     expecting the version the claims before it left it at."""
     versions = {k: v.version for k, v in states.items()}
-    starts = [start for start, _keys in bounds] + [len(effects)]
+    starts = [start for start, _keys in bounds] + [len(planned)]
     claims = []
     for start, end in zip(starts, starts[1:]):
         claim = Claim()
-        for event, changed, delta in effects[start:end]:
+        counters = MinuteCounters(tz)
+        for p in planned[start:end]:
+            event = p.event
             claim.events.append(event)
-            claim.states.update(changed)
-            claim.delta.merge(delta)
+            claim.states.update(p.changed)
+            counters.add_event(event)
+            for span, sign in p.session_moves:
+                counters.add_session(span, sign)
+            for mark in p.marks:
+                counters.add_mark(mark)
             if isinstance(event, Purchase):
                 claim.product_names[event.productId] = event.productName
+        counters.expand(claim.delta, kept)
         for key, state in claim.states.items():
             claim.states[key] = state._replace(version=versions.get(key))
             versions[key] = (versions.get(key) or 0) + 1

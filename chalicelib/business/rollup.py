@@ -99,32 +99,58 @@ def _buckets_of_minute(minute_ms: int, tz: str) -> tuple[int, int, int]:
 # Each function below adds its deltas ``into`` a delta the caller accumulates (a new one when
 # none is given) and returns it: planning a batch adds a dozen counters per event, and one
 # accumulating delta spares a small delta and a merge for each.
-def mark_active(state: ActiveDays, day: str, family: str, dim: str, users_counter: str,
-                tz: str, into: RollupDelta | None = None) -> tuple[ActiveDays, RollupDelta]:
+class ActiveMark(NamedTuple):
+    """What marking a new active day counts: ``users_counter`` once on ``day``, and the
+    actor's ``last_active`` moved from ``moved_from`` (None: it had none) to ``moved_to``
+    (None: its latest day did not change)."""
+
+    family: str
+    dim: str
+    users_counter: str
+    day: str
+    moved_from: str | None
+    moved_to: str | None
+
+
+def mark_day(state: ActiveDays, day: str, family: str, dim: str, users_counter: str
+             ) -> tuple[ActiveDays, ActiveMark | None]:
     """Record activity on ``day``: counts the actor once per day, and moves its
-    ``last_active`` mark to its latest day. No change (and no delta) if already counted."""
-    delta = RollupDelta() if into is None else into
+    ``last_active`` mark to its latest day. No change (and no mark) if already counted."""
     if day in state.days:
-        return state, delta
+        return state, None
     old_last = state.days[-1] if state.days else None
     days = tuple(sorted(state.days + (day,)))[-ACTIVE_DAYS_KEPT:]
     if day not in days:  # older than every remembered day: too late to count exactly
-        return state, delta
-    delta.add_map(CounterKey(family, "d", day_start_of_date(day, tz), dim), {users_counter: 1})
+        return state, None
     new_last = days[-1]
-    if new_last != old_last:
-        delta.add_map(CounterKey(family, "d", day_start_of_date(new_last, tz), dim), {"last_active": 1})
-        if old_last is not None:
-            delta.add_map(CounterKey(family, "d", day_start_of_date(old_last, tz), dim),
-                          {"last_active": -1})
-    return ActiveDays(days, state.version), delta
+    moved = new_last != old_last
+    return ActiveDays(days, state.version), ActiveMark(
+        family, dim, users_counter, day, old_last if moved else None, new_last if moved else None)
 
 
-def _session_contribution(span: SessionSpan | None, tz: str, sign: int, into: RollupDelta) -> None:
-    if span is not None:
-        counters = {"sessions": sign, "session_ms": sign * (span.last_ms - span.first_ms)}
-        for g, start in zip("mhd", _bucket_starts(span.first_ms, tz)):
-            into.add_map(CounterKey("biz", g, start), counters)
+def mark_active(state: ActiveDays, day: str, family: str, dim: str, users_counter: str,
+                tz: str, into: RollupDelta | None = None) -> tuple[ActiveDays, RollupDelta]:
+    """``mark_day``, with the counters it adds (in ``into`` when given)."""
+    delta = RollupDelta() if into is None else into
+    after, mark = mark_day(state, day, family, dim, users_counter)
+    if mark is not None:
+        counters = MinuteCounters(tz)
+        counters.add_mark(mark)
+        counters.expand(delta)
+    return after, delta
+
+
+def widen_session(span: SessionSpan | None, ts_ms: int, user_id: str | None) -> SessionSpan:
+    """The session ``span`` widened to cover ``ts_ms`` (a new one when None)."""
+    if span is None:
+        return SessionSpan(ts_ms, ts_ms, user_id)
+    return SessionSpan(min(span.first_ms, ts_ms), max(span.last_ms, ts_ms),
+                       span.user_id or user_id, span.version)
+
+
+def session_moved(before: SessionSpan | None, after: SessionSpan) -> bool:
+    """Whether widening changed what the session counts (its start or its duration)."""
+    return before is None or (after.first_ms, after.last_ms) != (before.first_ms, before.last_ms)
 
 
 def extend_session(span: SessionSpan | None, ts_ms: int, user_id: str | None, tz: str,
@@ -132,35 +158,151 @@ def extend_session(span: SessionSpan | None, ts_ms: int, user_id: str | None, tz
     """Widen a session to cover ``ts_ms``. A session counts once, in the bucket it started
     in, with its duration (last − first event); a late event that moves its start moves it."""
     delta = RollupDelta() if into is None else into
-    if span is None:
-        new = SessionSpan(ts_ms, ts_ms, user_id)
-    else:
-        new = SessionSpan(min(span.first_ms, ts_ms), max(span.last_ms, ts_ms),
-                          span.user_id or user_id, span.version)
-    if span is not None and (new.first_ms, new.last_ms) == (span.first_ms, span.last_ms):
-        return new, delta
-    _session_contribution(new, tz, +1, delta)
-    _session_contribution(span, tz, -1, delta)
+    new = widen_session(span, ts_ms, user_id)
+    if session_moved(span, new):
+        counters = MinuteCounters(tz)
+        counters.add_session(new, +1)
+        if span is not None:
+            counters.add_session(span, -1)
+        counters.expand(delta)
     return new, delta
 
 
 def event_counters(event: BusinessEvent, tz: str, into: RollupDelta | None = None) -> RollupDelta:
     """The counters an event adds by itself (not the distinct counts, which need state)."""
     delta = RollupDelta() if into is None else into
-    buckets = _bucket_starts(event.timestamp, tz)
-    if isinstance(event, Purchase):
-        counters = {"revenue": event.amount, "orders": 1}
-        for g, start in zip("mhd", buckets):
-            delta.add_map(CounterKey("biz", g, start), counters)
-        for g, start in zip("hd", buckets[1:]):
-            delta.add_map(CounterKey("prod", g, start, event.productId), counters)
-    elif isinstance(event, PageView):
-        for g, start in zip("mhd", buckets):
-            delta.add_map(CounterKey("biz", g, start), {"pageviews": 1})
-    elif isinstance(event, CustomEvent):
-        for g, start in zip("mhd", buckets):
-            delta.add_map(CounterKey("biz", g, start), {"events": 1})
+    counters = MinuteCounters(tz)
+    counters.add_event(event)
+    counters.expand(delta)
     return delta
+
+
+def _always_kept(_key: CounterKey) -> bool:
+    return True
+
+
+class MinuteCounters:
+    """The counters of many events and session moves, summed per minute (products per hour)
+    until ``expand`` adds them to the minute, hour and day buckets at once: planning a batch
+    then costs one update per event and counter family, not one per granularity, and the
+    sums are those of adding every event's counters one by one.
+
+    An event adds: a purchase ``revenue`` and ``orders`` (biz, and prod by product at hour
+    and day), a page view ``pageviews``, a custom event ``events``. A session move adds
+    ``sessions`` and ``session_ms`` in the buckets of the minute the session started in. An
+    active mark adds its day counters (see ``ActiveMark``).
+    """
+
+    __slots__ = ("tz", "biz", "prod", "sessions", "marks")
+
+    def __init__(self, tz: str):
+        self.tz = tz
+        self.biz: dict[int, dict[str, int]] = {}  # minute -> counters
+        self.prod: dict[tuple[int, str], list[int]] = {}  # (hour, product) -> [revenue, orders]
+        self.sessions: dict[int, list[int]] = {}  # start minute -> [sessions, session_ms]
+        self.marks: dict[tuple[str, str, str], dict[str, int]] = {}  # (family, dim, day) -> counters
+
+    def add_mark(self, mark: ActiveMark) -> None:
+        self._add_day(mark.family, mark.dim, mark.day, mark.users_counter, 1)
+        if mark.moved_to is not None:
+            self._add_day(mark.family, mark.dim, mark.moved_to, "last_active", 1)
+            if mark.moved_from is not None:
+                self._add_day(mark.family, mark.dim, mark.moved_from, "last_active", -1)
+
+    def _add_day(self, family: str, dim: str, day: str, counter: str, n: int) -> None:
+        counters = self.marks.get((family, dim, day))
+        if counters is None:
+            counters = self.marks[(family, dim, day)] = {}
+        counters[counter] = counters.get(counter, 0) + n
+
+    def add_event(self, event: BusinessEvent) -> None:
+        ts = event.timestamp
+        minute = ts - ts % MINUTE_MS
+        counters = self.biz.get(minute)
+        if counters is None:
+            counters = self.biz[minute] = {}
+        if isinstance(event, Purchase):
+            counters["revenue"] = counters.get("revenue", 0) + event.amount
+            counters["orders"] = counters.get("orders", 0) + 1
+            key = (_buckets_of_minute(minute, self.tz)[1], event.productId)
+            product = self.prod.get(key)
+            if product is None:
+                self.prod[key] = [event.amount, 1]
+            else:
+                product[0] += event.amount
+                product[1] += 1
+        elif isinstance(event, PageView):
+            counters["pageviews"] = counters.get("pageviews", 0) + 1
+        elif isinstance(event, CustomEvent):
+            counters["events"] = counters.get("events", 0) + 1
+
+    def add_session(self, span: SessionSpan, sign: int) -> None:
+        minute = span.first_ms - span.first_ms % MINUTE_MS
+        moved = self.sessions.get(minute)
+        if moved is None:
+            moved = self.sessions[minute] = [0, 0]
+        moved[0] += sign
+        moved[1] += sign * (span.last_ms - span.first_ms)
+
+    def expand(self, into: RollupDelta, kept=_always_kept) -> RollupDelta:
+        """Add every sum to its minute, hour and day buckets in ``into``, leaving out the
+        buckets ``kept(key)`` refuses (those past their retention)."""
+        tz = self.tz
+        for minute, counters in self.biz.items():
+            for key in _biz_keys(minute, tz):
+                if kept(key):
+                    into.add_map(key, counters)
+        for minute, (sessions, session_ms) in self.sessions.items():
+            moved = {"sessions": sessions, "session_ms": session_ms}
+            for key in _biz_keys(minute, tz):
+                if kept(key):
+                    into.add_map(key, moved)
+        for (hour, product), (revenue, orders) in self.prod.items():
+            sums = {"revenue": revenue, "orders": orders}
+            for key in _product_keys(hour, product, tz):
+                if kept(key):
+                    into.add_map(key, sums)
+        for (family, dim, day), counters in self.marks.items():
+            key = day_key(family, dim, day, tz)
+            if kept(key):
+                into.add_map(key, counters)
+        return into
+
+
+@functools.lru_cache(maxsize=65_536)
+def _biz_keys(minute_ms: int, tz: str) -> tuple[CounterKey, CounterKey, CounterKey]:
+    """The biz minute, hour and day keys of a minute."""
+    return tuple(CounterKey("biz", g, start)  # type: ignore[return-value]
+                 for g, start in zip("mhd", _buckets_of_minute(minute_ms, tz)))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _product_keys(hour_ms: int, product: str, tz: str) -> tuple[CounterKey, CounterKey]:
+    """A product's hour and day keys."""
+    return (CounterKey("prod", "h", hour_ms, product),
+            CounterKey("prod", "d", _buckets_of_minute(hour_ms, tz)[2], product))
+
+
+@functools.lru_cache(maxsize=65_536)
+def day_key(family: str, dim: str, day: str, tz: str) -> CounterKey:
+    """The key of a local date's day bucket."""
+    return CounterKey(family, "d", day_start_of_date(day, tz), dim)
+
+
+def mark_keys(mark: ActiveMark, tz: str) -> tuple[CounterKey, ...]:
+    """The day keys ``mark`` adds to."""
+    days = (mark.day,) if mark.moved_to is None else (mark.day, mark.moved_to, mark.moved_from)
+    return tuple(day_key(mark.family, mark.dim, d, tz) for d in days if d is not None)
+
+
+def biz_keys_of(ts_ms: int, tz: str) -> tuple[CounterKey, CounterKey, CounterKey]:
+    """The biz minute, hour and day keys holding ``ts_ms``."""
+    return _biz_keys(ts_ms - ts_ms % MINUTE_MS, tz)
+
+
+def product_keys_of(ts_ms: int, product: str, tz: str) -> tuple[CounterKey, CounterKey]:
+    """The hour and day keys of ``product`` holding ``ts_ms``."""
+    return _product_keys(_bucket_starts(ts_ms, tz)[1], product, tz)
 
 
 def active_day(event: BusinessEvent, tz: str) -> str:
