@@ -69,7 +69,13 @@ def storable_text(value: str) -> str:
     return value
 
 
+#: either refusal of ``printable_text``: one search finds text that is fine, the common case
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def printable_text(value: str) -> str:
+    if not _UNPRINTABLE.search(value):
+        return value
     storable_text(value)
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters (U+0000–U+001F, U+007F)")

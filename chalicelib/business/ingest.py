@@ -266,18 +266,20 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
         for mark in marks:
             items += items_of(mark_keys(mark, tz))
         planned.append(_Planned(event, changed, marks, moves, items))
-    inline = _claim_bounds(planned, journaled=False)
     journaled = _claim_bounds(planned, journaled=True)
     journal_groups = len(journaled) + len(_apply_partition([keys for _, keys in journaled]))
-    use_journals = journal_groups < len(inline)
-    return _claims(planned, inline if not use_journals else journaled, states, policy.shards,
+    inline = _claim_bounds(planned, journaled=False, give_up_at=journal_groups)
+    use_journals = inline is None
+    return _claims(planned, journaled if use_journals else inline, states, policy.shards,
                    tz, kept), use_journals
 
 
-def _claim_bounds(planned: list[_Planned], journaled: bool) -> list[tuple[int, set]]:
+def _claim_bounds(planned: list[_Planned], journaled: bool, give_up_at: int | None = None
+                  ) -> list[tuple[int, set]] | None:
     """Where claims start, and each claim's roll-up items: claims of at most
     ``MAX_TRANSACTION_OPS`` items (events, states, and either the increments or one journal,
-    whose increments must fit one transaction too). Counts keys only; builds nothing."""
+    whose increments must fit one transaction too). Counts keys only; builds nothing.
+    None once ``give_up_at`` claims are needed (another plan needs no more)."""
     bounds: list[tuple[int, set]] = []
     events, states, keys = 0, set(), set()
     for i, p in enumerate(planned):
@@ -289,6 +291,8 @@ def _claim_bounds(planned: list[_Planned], journaled: bool) -> list[tuple[int, s
             events, states, keys = 0, set(), set()
             new_keys = list(p.items)
         if not events:
+            if len(bounds) == give_up_at:
+                return None
             bounds.append((i, keys))
         events += 1
         states.update(p.changed)

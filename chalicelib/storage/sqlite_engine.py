@@ -215,6 +215,60 @@ class _Lease:
             pass
 
 
+class _Playback:
+    """Transactions played in memory against items read beforehand: each checks its
+    conditions against what the ones before it left and, if they hold, records what it
+    writes; ``write`` then stores the outcome of all of them."""
+
+    __slots__ = ("stored", "now", "log", "streamed")
+
+    def __init__(self, stored: dict[tuple[str, str, str], Item], streamed: set[str]):
+        self.stored = stored  # live items at the keys, as read (absent: none)
+        self.now: dict[tuple[str, str, str], Item | None] = {}  # as the played ops leave them
+        self.log: list[tuple] = []  # (key, new, old) of every write to a streamed table
+        self.streamed = streamed
+
+    def play(self, ops: Sequence[Op]) -> list[int]:
+        """Apply ``ops`` all or none; returns the indices of failed conditions."""
+        keys = [op_key(op) for op in ops]
+        now, stored = self.now, self.stored
+        current = [now[k] if k in now else stored.get(k) for k in keys]
+        failed = [i for i, op in enumerate(ops) if not _condition_holds(op, current[i])]
+        if failed:
+            return failed
+        for key, op, old in zip(keys, ops, current):
+            new = now[key] = _after(op, old)
+            if key[0] in self.streamed and (new is not None or old is not None):
+                self.log.append((key, new, old))
+        return []
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        rows, updates, gone = [], [], []
+        encoded: dict[int, str] = {}
+        for key, new in self.now.items():
+            table, pk, sk = key
+            if new is None:
+                gone.append(key)
+                continue
+            data = encoded[id(new)] = _to_json(new)
+            old = self.stored.get(key)
+            if old is not None and all(old.get(c) == new.get(c) for c in _INDEXED):
+                updates.append((data, table, pk, sk))  # no index moves: the cheaper statement
+            else:
+                rows.append((table, pk, sk, data, new.get("ttl"), new.get("gsi1pk"), new.get("gsi1sk")))
+        if rows:
+            conn.executemany(_UPSERT, rows)
+        if updates:
+            conn.executemany("UPDATE items SET data=? WHERE tbl=? AND pk=? AND sk=?", updates)
+        if gone:
+            conn.executemany("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", gone)
+        if self.log:  # every write in op order, so the change stream shows them as they happened
+            conn.executemany(_LOG_INSERT, [
+                _log_row(table, "REMOVE" if new is None else "MODIFY" if old is not None else "INSERT",
+                         pk, sk, None if new is None else encoded.get(id(new)) or _to_json(new), old)
+                for (table, pk, sk), new, old in self.log])
+
+
 class SqliteStore:
     """:class:`~chalicelib.storage.interface.Store` on a SQLite file."""
 
@@ -395,17 +449,29 @@ class SqliteStore:
 
     # -- transactions -----------------------------------------------------------------------
     def transact(self, ops: Sequence[Op]) -> None:
-        if not getattr(self._local, "groups_checked", False):  # transact_groups checked all
-            self._check_ops(ops)
-        with self._write() as conn:
-            failed = self._transact_in(conn, ops)
+        playback = getattr(self._local, "playback", None)
+        if playback is not None:  # a group of transact_groups, checked and read already
+            failed = playback.play(ops)
             if failed:
                 raise TransactionCancelled(failed)
+            return
+        self._check_ops(ops)
+        with self._write() as conn:
+            playback = _Playback(self._read_many(conn, [op_key(op) for op in ops]), self._streamed)
+            failed = playback.play(ops)
+            playback.write(conn)
+        if failed:
+            raise TransactionCancelled(failed)
 
     def transact_groups(self, groups: Sequence[Sequence[Op]]) -> None:
-        """Every group through :meth:`transact`, nested in one database transaction with one
-        commit. Whatever stops a group (a failed condition, an error), the groups before it
-        are committed, as DynamoDB's separate transactions would have left them."""
+        """Every group through :meth:`transact`, in one database transaction with one commit.
+        Whatever stops a group (a failed condition, an error), the groups before it are
+        committed, as DynamoDB's separate transactions would have left them.
+
+        The groups are played in memory against one read of every key they name, and what
+        they leave is written at the end, a statement per kind of write: a batch of 500
+        events is a dozen groups, and a read, a savepoint and several statements for each
+        cost more than the writes themselves."""
         for ops in groups:
             self._check_ops(ops)
         if not groups:
@@ -413,18 +479,24 @@ class SqliteStore:
         conn = self._conn()
         self.request_count += 1
         conn.execute("BEGIN IMMEDIATE")
-        self._local.groups_checked = True
+        try:
+            keys = list(dict.fromkeys(op_key(op) for ops in groups for op in ops))
+            playback = self._local.playback = _Playback(self._read_many(conn, keys), self._streamed)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         try:
             for g, ops in enumerate(groups):
                 try:
-                    self.transact(ops)  # a group that fails rolls back its own savepoint
+                    self.transact(ops)
                 except TransactionCancelled as cancelled:
                     raise GroupCancelled(g, cancelled.failed) from None
         finally:
-            self._local.groups_checked = False
+            self._local.playback = None
             try:
+                playback.write(conn)
                 conn.execute("COMMIT")
-            except sqlite3.Error:
+            except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
@@ -436,55 +508,22 @@ class SqliteStore:
             if isinstance(op, (Put, VersionedPut)):
                 check_item(op.item)
 
-    def _transact_in(self, conn: sqlite3.Connection, ops: Sequence[Op]) -> list[int]:
-        """Check every condition, then apply every op: one read and one write statement for
-        the whole group. Returns the indices of failed conditions (then nothing is written)."""
-        keys = [op_key(op) for op in ops]
-        current = self._read_many(conn, keys)
-        failed = [i for i, op in enumerate(ops) if not _condition_holds(op, current[i])]
-        if failed:
-            return failed
-        rows, updates, gone, log = [], [], [], []
-        streamed = self._streamed
-        for (table, pk, sk), op, old in zip(keys, ops, current):
-            new = _after(op, old)
-            if new is None:
-                gone.append((table, pk, sk))
-                if old is not None and table in streamed:
-                    log.append(_log_row(table, "REMOVE", pk, sk, None, old))
-                continue
-            data = _to_json(new)
-            if old is not None and all(old.get(c) == new.get(c) for c in _INDEXED):
-                updates.append((data, table, pk, sk))  # no index moves: the cheaper statement
-            else:
-                rows.append((table, pk, sk, data, new.get("ttl"), new.get("gsi1pk"),
-                             new.get("gsi1sk")))
-            if table in streamed:
-                log.append(_log_row(table, "MODIFY" if old is not None else "INSERT", pk, sk,
-                                    data, old))
-        if rows:
-            conn.executemany(_UPSERT, rows)
-        if updates:
-            conn.executemany("UPDATE items SET data=? WHERE tbl=? AND pk=? AND sk=?", updates)
-        if gone:
-            conn.executemany("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", gone)
-        if log:  # in op order, so the change stream shows writes in the order they happened
-            conn.executemany(_LOG_INSERT, log)
-        return []
-
     def _read_many(self, conn: sqlite3.Connection,
-                   keys: Sequence[tuple[str, str, str]]) -> list[Item | None]:
-        """The live items at ``keys`` (None where absent or expired), in one statement."""
-        values = ",".join(["(?,?,?)"] * len(keys))
+                   keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Item]:
+        """The live items at ``keys`` (absent where missing or expired), a statement per
+        10,000 keys (SQLite's default bound is 32,766 parameters)."""
         found: dict[tuple[str, str, str], Item] = {}
         now = _now_s()
-        for tbl, pk, sk, data, ttl in conn.execute(
-                f"WITH k(tbl, pk, sk) AS (VALUES {values}) SELECT i.tbl, i.pk, i.sk, i.data, "
-                f"i.ttl FROM k JOIN items i ON i.tbl=k.tbl AND i.pk=k.pk AND i.sk=k.sk",
-                [part for key in keys for part in key]):
-            if _live(ttl, now):
-                found[(tbl, pk, sk)] = json.loads(data)
-        return [found.get(key) for key in keys]
+        for start in range(0, len(keys), 10_000):
+            chunk = keys[start:start + 10_000]
+            values = ",".join(["(?,?,?)"] * len(chunk))
+            for tbl, pk, sk, data, ttl in conn.execute(
+                    f"WITH k(tbl, pk, sk) AS (VALUES {values}) SELECT i.tbl, i.pk, i.sk, i.data, "
+                    f"i.ttl FROM k JOIN items i ON i.tbl=k.tbl AND i.pk=k.pk AND i.sk=k.sk",
+                    [part for key in chunk for part in key]):
+                if _live(ttl, now):
+                    found[(tbl, pk, sk)] = json.loads(data)
+        return found
 
     def batch_put(self, table: str, items: Sequence[Item]) -> None:
         self._table(table)
