@@ -96,9 +96,9 @@ def _buckets_of_minute(minute_ms: int, tz: str) -> tuple[int, int, int]:
     return minute_ms, bucket_start(minute_ms, "h", tz), bucket_start(minute_ms, "d", tz)
 
 
-# Each function below adds its deltas ``into`` a delta the caller accumulates (a new one when
-# none is given) and returns it: planning a batch adds a dozen counters per event, and one
-# accumulating delta spares a small delta and a merge for each.
+# ``mark_active``, ``extend_session`` and ``event_counters`` give one event's counters (added
+# ``into`` a delta when given); planning a batch sums many events' in one ``MinuteCounters``
+# from ``mark_day``, ``widen_session`` and the events, which is the same sum done once.
 class ActiveMark(NamedTuple):
     """What marking a new active day counts: ``users_counter`` once on ``day``, and the
     actor's ``last_active`` moved from ``moved_from`` (None: it had none) to ``moved_to``
