@@ -11,7 +11,7 @@ from ..storage import MAX_TRANSACTION_OPS, GroupCancelled
 from .models import MetricSample
 from .repository import HostState, MetricsRepository, RollupState, SampleGroup, host_key, \
     raw_key, rollup_key
-from .series import HOUR_MS, MINUTE_MS, bucket_of, estimate_interval, merge_bucket
+from .series import HOUR_MS, MINUTE_MS, add_sample, estimate_interval, merge_bucket
 
 FUTURE_TOLERANCE_MS = 5 * 60_000
 _MAX_ATTEMPTS = 8
@@ -143,8 +143,11 @@ def _host_part(hk: tuple[str, str], part: list[MetricSample], rollups: dict, hos
     for s in part:
         for resolution, length in (("1m", MINUTE_MS), ("1h", HOUR_MS)):
             start = s.timestamp - s.timestamp % length
-            stats, _ = merged.setdefault(rollup_key(resolution, s.host, s.kind, start), ({}, start))
-            merge_bucket(stats, bucket_of(s.values, s.timestamp))
+            key = rollup_key(resolution, s.host, s.kind, start)
+            bucket = merged.get(key)
+            if bucket is None:
+                bucket = merged[key] = ({}, start)
+            add_sample(bucket[0], s.values, s.timestamp)
     group = SampleGroup(samples=list(part))
     for key, (stats, start) in merged.items():
         before = rollups.get(key)

@@ -33,8 +33,23 @@ def merge_bucket(into: dict[str, Stats], other: Mapping[str, Stats]) -> dict[str
     return into
 
 
-def bucket_of(values: Mapping[str, float], ts: int) -> dict[str, Stats]:
-    return {name: stats_of(v, ts) for name, v in values.items()}
+def add_sample(into: dict[str, Stats], values: Mapping[str, float], ts: int) -> dict[str, Stats]:
+    """Fold one sample into a bucket, in place: as merging the sample's own bucket, without
+    a list per value (ingest folds a sample's values into two buckets)."""
+    for name, v in values.items():
+        stats = into.get(name)
+        if stats is None:
+            into[name] = [v, v, v, 1, v, ts]
+            continue
+        if v < stats[0]:
+            stats[0] = v
+        if v > stats[1]:
+            stats[1] = v
+        stats[2] += v
+        stats[3] += 1
+        if ts >= stats[5]:
+            stats[4], stats[5] = v, ts
+    return into
 
 
 def choose_step(from_ms: int, to_ms: int, step_ms: int | None) -> tuple[str, int, int]:
