@@ -221,9 +221,14 @@ class DynamoStore:
     def _make_client(self, service: str, endpoint_url: str | None) -> Any:
         # A session of our own: boto3's default session is not safe to build clients from
         # several threads at once. Standard retry mode backs off on throttling by itself.
+        # No client-side parameter validation: this engine builds every request itself (the
+        # contract suite runs them against DynamoDB Local, which validates them as AWS
+        # does), and botocore's check of each attribute of each item was 30 % of the CPU
+        # time of a 500-sample batch (148 -> 104 ms a batch; wall time 580 -> 497 ms).
         session = boto3.session.Session()
         client = session.client(service, endpoint_url=endpoint_url, config=Config(
-            retries={"mode": "standard", "max_attempts": 5}, tcp_keepalive=True))
+            retries={"mode": "standard", "max_attempts": 5}, tcp_keepalive=True,
+            parameter_validation=False))
         client.meta.events.register("before-call", self._count_request)
         return client
 
