@@ -10,8 +10,7 @@ from ..batches import validate_batch
 from ..errors import Busy, InvalidInput
 from ..storage import MAX_TRANSACTION_OPS, GroupCancelled
 from .models import EVENT_MODELS, MAX_BATCH, BusinessEvent, CustomEvent, Purchase
-from .repository import BusinessRepository, Claim, Journal, feature_key, rollup_item, \
-    session_key, user_key
+from .repository import BusinessRepository, Claim, Journal, feature_key, session_key, user_key
 from .rollup import ActiveDays, CounterKey, MinuteCounters, active_day, \
     biz_keys_of, mark_day, mark_keys, product_keys_of, session_moved, widen_session
 
@@ -128,7 +127,7 @@ def _write_claims(repo: BusinessRepository, claims: list[Claim], journaled: bool
 
 def _apply_groups(repo: BusinessRepository, journals: list[Journal]) -> list[list]:
     """Journals in groups whose consumption and merged increments fit one transaction."""
-    parts = _apply_partition([{rollup_item(k) for k in j.delta.counters} for j in journals])
+    parts = _apply_partition([j.delta.counters.keys() for j in journals])
     return [repo.apply_ops([journals[i] for i in part]) for part in parts]
 
 
@@ -183,8 +182,8 @@ def _actor_keys(events: Sequence[BusinessEvent]) -> set[tuple[str, str]]:
 
 class _Planned(NamedTuple):
     """One event as planned: the actor states it moves, the active days it marks, its
-    session's moves, and the roll-up items its counters reach (``rollup_item`` keys, kept
-    buckets only, possibly repeated)."""
+    session's moves, and the roll-up keys its counters reach (kept buckets only, possibly
+    repeated)."""
 
     event: BusinessEvent
     changed: dict
@@ -239,10 +238,10 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
     items_memo: dict = {}
 
     def items_of(keys: tuple) -> tuple:
-        """The kept roll-up items of ``keys``, memoised: a batch repeats a few keys."""
+        """The kept ones of ``keys``, memoised: a batch repeats a few keys."""
         items = items_memo.get(keys)
         if items is None:
-            items = items_memo[keys] = tuple(rollup_item(k) for k in keys if kept(k))
+            items = items_memo[keys] = tuple(k for k in keys if kept(k))
         return items
 
     # Sessions in the order they start, each session's events together and in time order:
@@ -276,7 +275,7 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
 
 def _claim_bounds(planned: list[_Planned], journaled: bool, give_up_at: int | None = None
                   ) -> list[tuple[int, set]] | None:
-    """Where claims start, and each claim's roll-up items: claims of at most
+    """Where claims start, and each claim's counter keys: claims of at most
     ``MAX_TRANSACTION_OPS`` items (events, states, and either the increments or one journal,
     whose increments must fit one transaction too). Counts keys only; builds nothing.
     None once ``give_up_at`` claims are needed (another plan needs no more)."""

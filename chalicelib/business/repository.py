@@ -9,17 +9,13 @@ Keys (all tables have ``pk``/``sk``):
 - ``rollups``: ``pk = <family>#<granularity>``, ``sk = <bucket ms, 13 digits>#<dim>#<shard>``.
   The shard spreads one bucket over ``ROLLUP_SHARDS`` items, so no item takes more than its
   share of the writes; a read sums the shards, which one range query returns together.
-  Product counters are packed (see ``PRODUCT_SLOTS``): an attribute ``<counter>:<product>``
-  of a ``prod`` item is that product's counter, and ``name:<product>`` its name.
   ``journal#<shard>``/``<ms>#<id>`` items hold the roll-up deltas of events already
   claimed but not yet added (see ``Journal``); each is consumed exactly once.
 - ``stats``: DailyStats, ``pk = stat#<type>``, ``sk = <YYYY-MM-DD>``.
 """
 from __future__ import annotations
 
-import functools
 import secrets
-import zlib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -27,12 +23,6 @@ from ..storage import Delete, Increment, Item, Op, Put, Store, VersionedPut
 from .models import BusinessEvent, Purchase
 from .rollup import ActiveDays, CounterKey, RollupDelta, SessionSpan
 
-
-#: Product counters are packed, a slot's products in one item per bucket and shard, so a
-#: live batch selling 40 products writes a few dozen product items, not two per product
-#: (DynamoDB bills each item written). Slots bound an item's size: one item holding a whole
-#: catalogue's day could pass DynamoDB's 400 KB item limit at a few thousand products.
-PRODUCT_SLOTS = 16
 
 #: Journals are spread over this many partitions (a fixed number, unlike ROLLUP_SHARDS, so
 #: that a changed setting never hides journals from the sweep that adds stale ones).
@@ -57,21 +47,6 @@ def rollup_pk(family: str, granularity: str) -> str:
 
 def rollup_sk(bucket: int, dim: str, shard: int) -> str:
     return f"{bucket:013d}#{dim}#{shard:02d}"
-
-
-@functools.lru_cache(maxsize=65_536)
-def product_slot(product_id: str) -> str:
-    """The dimension of the packed item holding ``product_id``'s counters: stable across
-    processes (a CRC, not Python's salted hash)."""
-    return f"~{zlib.crc32(product_id.encode()) % PRODUCT_SLOTS:02d}"
-
-
-def rollup_item(key: CounterKey) -> CounterKey:
-    """The roll-up item (shard aside) an increment of ``key`` is written to: a product's
-    counters go to its slot's packed item, every other key has an item of its own."""
-    if key.family == "prod":
-        return CounterKey("prod", key.granularity, key.bucket, product_slot(key.dim))
-    return key
 
 
 @dataclass
@@ -187,26 +162,10 @@ class BusinessRepository:
         self.store.transact_groups(groups)
 
     def _increments(self, delta: RollupDelta, shard: int, names: Mapping[str, str]) -> list[Op]:
-        """One increment per roll-up item: products packed into their slots' items."""
-        ops: list[Op] = []
-        packed: dict[CounterKey, tuple[dict, dict]] = {}
-        for key, deltas in delta.nonzero():
-            if key.family != "prod":
-                ops.append(Increment("rollups", rollup_pk(key.family, key.granularity),
-                                     rollup_sk(key.bucket, key.dim, shard), deltas,
-                                     self._bucket_defaults(key)))
-                continue
-            item = rollup_item(key)
-            into, defaults = packed.get(item) or packed.setdefault(
-                item, ({}, self._bucket_defaults(item)))
-            for name, value in deltas.items():
-                into[f"{name}:{key.dim}"] = value
-            if key.dim in names:
-                defaults[f"name:{key.dim}"] = names[key.dim]
-        for key, (deltas, defaults) in packed.items():
-            ops.append(Increment("rollups", rollup_pk(key.family, key.granularity),
-                                 rollup_sk(key.bucket, key.dim, shard), deltas, defaults))
-        return ops
+        return [Increment("rollups", rollup_pk(key.family, key.granularity),
+                          rollup_sk(key.bucket, key.dim, shard), deltas,
+                          self._bucket_defaults(key, names))
+                for key, deltas in delta.nonzero()]
 
     def _event_item(self, event: BusinessEvent, received_ms: int) -> Item:
         # The model's own fields (flat values): model_dump would cost 4x as much per event.
@@ -231,8 +190,11 @@ class BusinessRepository:
             item["days"] = list(state.days)
         return item
 
-    def _bucket_defaults(self, key: CounterKey) -> dict:
-        return {"ttl": (key.bucket + self.bucket_ttl_ms[key.granularity]) // 1000}
+    def _bucket_defaults(self, key: CounterKey, product_names: Mapping[str, str]) -> dict:
+        defaults = {"ttl": (key.bucket + self.bucket_ttl_ms[key.granularity]) // 1000}
+        if key.family == "prod" and key.dim in product_names:
+            defaults["name"] = product_names[key.dim]
+        return defaults
 
     def bucket_is_kept(self, key: CounterKey, now_ms: int) -> bool:
         return key.bucket + self.bucket_ttl_ms[key.granularity] > now_ms
@@ -241,8 +203,7 @@ class BusinessRepository:
     def counters(self, family: str, granularity: str, first_bucket: int,
                  last_bucket: int) -> dict[tuple[int, str], dict[str, int]]:
         """Counters of every bucket in ``[first_bucket, last_bucket]``, shards summed, keyed
-        by (bucket start, dimension), packed items unpacked (and items written before
-        packing read as they are). One range query (paged), whatever the events stored."""
+        by (bucket start, dimension). One range query (paged), whatever the events stored."""
         totals: dict[tuple[int, str], dict[str, int]] = {}
         cursor = None
         while True:
@@ -250,17 +211,15 @@ class BusinessRepository:
                                     sk_min=f"{first_bucket:013d}", sk_max=f"{last_bucket:013d}#\uffff",
                                     newest_first=False, limit=1000, cursor=cursor)
             for item in page.items:
-                bucket_text, dim, _shard = item["sk"].rsplit("#", 2)
-                bucket = int(bucket_text)
+                # <bucket>#<dim>#<shard>: the dimension (a product id) may hold "#" itself
+                bucket, rest = item["sk"].split("#", 1)
+                dim = rest.rsplit("#", 1)[0]
+                into = totals.setdefault((int(bucket), dim), {})
                 for name, value in item.items():
-                    if name in ("pk", "sk", "ttl"):
-                        continue
-                    counter, packed, of = name.partition(":")
-                    into = totals.setdefault((bucket, of if packed else dim), {})
-                    if counter == "name":
-                        into.setdefault("name", value)
-                    elif isinstance(value, (int, float)):
-                        into[counter] = into.get(counter, 0) + value
+                    if name not in ("pk", "sk", "ttl", "name") and isinstance(value, (int, float)):
+                        into[name] = into.get(name, 0) + value
+                if "name" in item:
+                    into.setdefault("name", item["name"])  # type: ignore[arg-type]
             cursor = page.cursor
             if cursor is None:
                 return totals
