@@ -203,18 +203,21 @@ class Store(Protocol):
         """Create missing tables (idempotent)."""
 
 
-def check_ops(ops: Sequence[Op]) -> None:
-    """Refuse transactions DynamoDB would refuse, on every engine alike."""
+def check_ops(ops: Sequence[Op]) -> list[tuple[str, str, str]]:
+    """Refuse transactions DynamoDB would refuse, on every engine alike; returns the ops'
+    keys (``op_key``), in order."""
     if not ops:
         raise ValueError("a transaction needs at least one op")
     if len(ops) > MAX_TRANSACTION_OPS:
         raise ValueError(f"a transaction takes at most {MAX_TRANSACTION_OPS} ops, got {len(ops)}")
-    seen: set[tuple[str, str, str]] = set()
-    for op in ops:
-        key = op_key(op)
-        if key in seen:
-            raise ValueError(f"item {key} appears twice in one transaction")
-        seen.add(key)
+    keys = [op_key(op) for op in ops]
+    if len(set(keys)) < len(keys):
+        seen: set[tuple[str, str, str]] = set()
+        for key in keys:
+            if key in seen:
+                raise ValueError(f"item {key} appears twice in one transaction")
+            seen.add(key)
+    return keys
 
 
 def op_key(op: Op) -> tuple[str, str, str]:

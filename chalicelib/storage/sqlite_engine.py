@@ -220,17 +220,18 @@ class _Playback:
     conditions against what the ones before it left and, if they hold, records what it
     writes; ``write`` then stores the outcome of all of them."""
 
-    __slots__ = ("stored", "now", "log", "streamed")
+    __slots__ = ("stored", "now", "log", "streamed", "keys_of")
 
     def __init__(self, stored: dict[tuple[str, str, str], Item], streamed: set[str]):
         self.stored = stored  # live items at the keys, as read (absent: none)
         self.now: dict[tuple[str, str, str], Item | None] = {}  # as the played ops leave them
         self.log: list[tuple] = []  # (key, new, old) of every write to a streamed table
         self.streamed = streamed
+        self.keys_of: dict[int, list] = {}  # id of a group's op list -> its keys, checked
 
-    def play(self, ops: Sequence[Op]) -> list[int]:
-        """Apply ``ops`` all or none; returns the indices of failed conditions."""
-        keys = [op_key(op) for op in ops]
+    def play(self, ops: Sequence[Op], keys: Sequence[tuple[str, str, str]]) -> list[int]:
+        """Apply ``ops`` (whose keys are ``keys``) all or none; returns the indices of
+        failed conditions."""
         now, stored = self.now, self.stored
         current = [now[k] if k in now else stored.get(k) for k in keys]
         failed = [i for i, op in enumerate(ops) if not _condition_holds(op, current[i])]
@@ -451,14 +452,14 @@ class SqliteStore:
     def transact(self, ops: Sequence[Op]) -> None:
         playback = getattr(self._local, "playback", None)
         if playback is not None:  # a group of transact_groups, checked and read already
-            failed = playback.play(ops)
+            failed = playback.play(ops, playback.keys_of.get(id(ops)) or [op_key(op) for op in ops])
             if failed:
                 raise TransactionCancelled(failed)
             return
-        self._check_ops(ops)
+        keys = self._check_ops(ops)
         with self._write() as conn:
-            playback = _Playback(self._read_many(conn, [op_key(op) for op in ops]), self._streamed)
-            failed = playback.play(ops)
+            playback = _Playback(self._read_many(conn, keys), self._streamed)
+            failed = playback.play(ops, keys)
             playback.write(conn)
         if failed:
             raise TransactionCancelled(failed)
@@ -472,16 +473,16 @@ class SqliteStore:
         they leave is written at the end, a statement per kind of write: a batch of 500
         events is a dozen groups, and a read, a savepoint and several statements for each
         cost more than the writes themselves."""
-        for ops in groups:
-            self._check_ops(ops)
+        keyed = [self._check_ops(ops) for ops in groups]
         if not groups:
             return
         conn = self._conn()
         self.request_count += 1
         conn.execute("BEGIN IMMEDIATE")
         try:
-            keys = list(dict.fromkeys(op_key(op) for ops in groups for op in ops))
+            keys = list(dict.fromkeys(key for group in keyed for key in group))
             playback = self._local.playback = _Playback(self._read_many(conn, keys), self._streamed)
+            playback.keys_of = {id(ops): group for ops, group in zip(groups, keyed)}
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -501,12 +502,14 @@ class SqliteStore:
                     conn.execute("ROLLBACK")
                 raise
 
-    def _check_ops(self, ops: Sequence[Op]) -> None:
-        check_ops(ops)
+    def _check_ops(self, ops: Sequence[Op]) -> list[tuple[str, str, str]]:
+        """``check_ops``, known tables and well-formed items; returns the ops' keys."""
+        keys = check_ops(ops)
         for op in ops:
             self._table(op.table)
             if isinstance(op, (Put, VersionedPut)):
                 check_item(op.item)
+        return keys
 
     def _read_many(self, conn: sqlite3.Connection,
                    keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Item]:
