@@ -16,6 +16,9 @@ from .rollup import ActiveDays, CounterKey, MinuteCounters, active_day, \
 
 FUTURE_TOLERANCE_MS = 5 * 60_000
 _MAX_ATTEMPTS = 8
+#: Journal items a claim may write: its deltas split by part of the batch's counter keys
+#: (see ``_key_parts``). Claims are planned with this many ops kept free for them.
+JOURNAL_PARTS = 3
 
 
 @dataclass
@@ -108,15 +111,21 @@ def _write_claims(repo: BusinessRepository, claims: list[Claim], journaled: bool
                   now_ms: int) -> int:
     """Write the claims (and add their journals); returns how many claims were written. A
     store failure part-way adds the journals of the claims already written, then raises."""
-    journals = [repo.journal_for(c, now_ms) for c in claims] if journaled else []
-    groups = [repo.claim_ops(c, now_ms, journals[i] if journaled else None)
+    if journaled:
+        part_of = _key_parts([c.delta.counters.keys() for c in claims])
+        by_claim = [repo.journals_for(c, now_ms, part_of) for c in claims]
+    else:
+        by_claim = [{} for _ in claims]
+    groups = [repo.claim_ops(c, now_ms, list(by_claim[i].values()) if journaled else None)
               for i, c in enumerate(claims)]
-    applies = _apply_groups(repo, journals)
+    runs = _by_part(by_claim)
+    journals = [j for run in runs for j in run]
+    applies = [group for run in runs for group in _apply_groups(repo, run)]
     try:
         repo.write_groups(groups + applies)
     except GroupCancelled as cancelled:
         if cancelled.group < len(claims):
-            _add_journals(repo, journals[:cancelled.group])
+            _add_journals(repo, [j for run in _by_part(by_claim[:cancelled.group]) for j in run])
             return cancelled.group
         _add_journals(repo, repo.live_journals(journals))  # another writer added some
     except Exception:
@@ -125,10 +134,36 @@ def _write_claims(repo: BusinessRepository, claims: list[Claim], journaled: bool
     return len(claims)
 
 
+def _key_parts(key_sets: Sequence[Iterable[CounterKey]]) -> dict[CounterKey, int]:
+    """Each counter key's part: at most ``JOURNAL_PARTS`` ranges of the sorted keys, so small
+    that one part's journals (one per claim) and merged increments fit one transaction when
+    the parts suffice. Each key is then incremented once for the batch, not once for every
+    run of journals whose keys fit a transaction together."""
+    keys = sorted(set().union(*key_sets))
+    room = max(1, MAX_TRANSACTION_OPS - len(key_sets))
+    parts = min(JOURNAL_PARTS, max(1, -(-len(keys) // room)))
+    size = max(1, -(-len(keys) // parts))
+    return {key: i // size for i, key in enumerate(keys)}
+
+
+def _by_part(by_claim: Sequence[dict[int, Journal]]) -> list[list[Journal]]:
+    """The journals of each part: a part's journals are consumed together, apart from the
+    other parts' (mixed, two runs of journals would each increment most of the keys)."""
+    parts = sorted({p for journals in by_claim for p in journals})
+    return [[journals[p] for journals in by_claim if p in journals] for p in parts]
+
+
 def _apply_groups(repo: BusinessRepository, journals: list[Journal]) -> list[list]:
     """Journals in groups whose consumption and merged increments fit one transaction."""
     parts = _apply_partition([j.delta.counters.keys() for j in journals])
     return [repo.apply_ops([journals[i] for i in part]) for part in parts]
+
+
+def _apply_group_count(key_sets: Sequence[set]) -> int:
+    """How many transactions add the journals of claims with these counter keys."""
+    part_of = _key_parts(key_sets)
+    parts = [[{k for k in keys if part_of[k] == p} for keys in key_sets] for p in set(part_of.values())]
+    return sum(len(_apply_partition([keys for keys in part if keys])) for part in parts)
 
 
 def _apply_partition(key_sets: Sequence[Iterable]) -> list[list[int]]:
@@ -266,7 +301,7 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
             items += items_of(mark_keys(mark, tz))
         planned.append(_Planned(event, changed, marks, moves, items))
     journaled = _claim_bounds(planned, journaled=True)
-    journal_groups = len(journaled) + len(_apply_partition([keys for _, keys in journaled]))
+    journal_groups = len(journaled) + _apply_group_count([keys for _, keys in journaled])
     inline = _claim_bounds(planned, journaled=False, give_up_at=journal_groups)
     use_journals = inline is None
     return _claims(planned, journaled if use_journals else inline, states, policy.shards,
@@ -276,8 +311,9 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
 def _claim_bounds(planned: list[_Planned], journaled: bool, give_up_at: int | None = None
                   ) -> list[tuple[int, set]] | None:
     """Where claims start, and each claim's counter keys: claims of at most
-    ``MAX_TRANSACTION_OPS`` items (events, states, and either the increments or one journal,
-    whose increments must fit one transaction too). Counts keys only; builds nothing.
+    ``MAX_TRANSACTION_OPS`` items (events, states, and either the increments or up to
+    ``JOURNAL_PARTS`` journals, whose increments must fit one transaction too). Counts keys
+    only; builds nothing.
     None once ``give_up_at`` claims are needed (another plan needs no more)."""
     bounds: list[tuple[int, set]] = []
     events, states, keys = 0, set(), set()
@@ -285,7 +321,7 @@ def _claim_bounds(planned: list[_Planned], journaled: bool, give_up_at: int | No
         new_keys = [k for k in p.items if k not in keys]
         new_states = sum(1 for k in p.changed if k not in states)
         counters = len(keys) + len(set(new_keys))
-        size = events + 1 + len(states) + new_states + (1 if journaled else counters)
+        size = events + 1 + len(states) + new_states + (JOURNAL_PARTS if journaled else counters)
         if events and (size > MAX_TRANSACTION_OPS or (journaled and counters >= MAX_TRANSACTION_OPS)):
             events, states, keys = 0, set(), set()
             new_keys = list(p.items)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from ..storage import Delete, Increment, Item, Op, Put, Store, VersionedPut
 from .models import BusinessEvent, Purchase
@@ -99,21 +99,24 @@ class BusinessRepository:
                 states[key] = ActiveDays(tuple(item["days"]), item["version"])
         return states
 
-    def claim_ops(self, claim: Claim, received_ms: int, journal: Journal | None) -> list[Op]:
+    def claim_ops(self, claim: Claim, received_ms: int,
+                  journal: Journal | Sequence[Journal] | None) -> list[Op]:
         """The claim's transaction: it fails (``TransactionCancelled``) when an event is stored
-        already or an actor state moved on meanwhile."""
+        already or an actor state moved on meanwhile. ``journal``: None to increment the
+        roll-ups inline, else the journal (or journals, parts of it) holding the deltas."""
         ops: list[Op] = [Put("events", self._event_item(e, received_ms)) for e in claim.events]
         for (pk, sk), state in claim.states.items():
             ops.append(VersionedPut("actors", self._state_item(pk, sk, state, received_ms),
                                     state.version))
         if journal is None:
             ops += self._increments(claim.delta, claim.shard, claim.product_names)
-        else:
+            return ops
+        for part in [journal] if isinstance(journal, Journal) else journal:
             ops.append(Put("rollups", {
-                "pk": journal.pk, "sk": journal.sk, "shard": journal.shard,
-                "names": dict(journal.product_names),
+                "pk": part.pk, "sk": part.sk, "shard": part.shard,
+                "names": dict(part.product_names),
                 "delta": [[k.family, k.granularity, k.bucket, k.dim, d]
-                          for k, d in journal.delta.nonzero()]}))
+                          for k, d in part.delta.nonzero()]}))
         return ops
 
     @staticmethod
@@ -121,6 +124,25 @@ class BusinessRepository:
         return Journal(f"journal#{claim.shard % JOURNAL_PARTITIONS}",
                        f"{received_ms:013d}#{secrets.token_hex(8)}",
                        claim.delta, claim.product_names, claim.shard)
+
+    @staticmethod
+    def journals_for(claim: Claim, received_ms: int, part_of: Mapping[CounterKey, int]
+                     ) -> dict[int, Journal]:
+        """The claim's deltas as one journal per part (``part_of`` gives each counter key's
+        part), each with the names of its products; parts the claim does not touch have none."""
+        deltas: dict[int, RollupDelta] = {}
+        for key, counters in claim.delta.counters.items():
+            part = part_of[key]
+            delta = deltas.get(part)
+            if delta is None:
+                delta = deltas[part] = RollupDelta()
+            delta.counters[key] = counters
+        partition = f"journal#{claim.shard % JOURNAL_PARTITIONS}"
+        return {part: Journal(partition, f"{received_ms:013d}#{secrets.token_hex(8)}", delta,
+                              {k.dim: claim.product_names[k.dim] for k in delta.counters
+                               if k.family == "prod" and k.dim in claim.product_names},
+                              claim.shard)
+                for part, delta in sorted(deltas.items())}
 
     def apply_ops(self, journals: list[Journal]) -> list[Op]:
         """Consume ``journals`` and add their deltas, merged: one transaction."""

@@ -146,3 +146,51 @@ def test_the_aggregate_stats_schedule_adds_stale_journals(api, sqlite_store):
     assert journaled and orders(repo) == 0
     api.lambda_.invoke("aggregateStats", scheduled_event("aggregateStats", time.time()))
     assert orders(repo) == 300
+
+
+def batch_across_an_hour(n: int) -> list[Purchase]:
+    """Live traffic in the two minutes either side of an hour: twice the hour buckets."""
+    hour = (now_ms() - 300_000) // 3_600_000 * 3_600_000
+    return [Purchase(orderId=f"x-{i}", productId=f"p-{i % 40}", productName=f"P{i % 40}",
+                     amount=100 + i, currency="USD", userId=f"u-{i}", sessionId=f"s-{i // 3}",
+                     timestamp=hour - 120_000 + i * 397 % 240_000) for i in range(n)]
+
+
+def test_a_live_batch_increments_each_rollup_item_once(sqlite_store):
+    """The batch's journals are split by part of its counter keys, each part consumed in a
+    transaction of its own: no key is incremented by two transactions of one batch."""
+    repo = repository_for(sqlite_store, policy())
+    real, increments, parts_per_claim = sqlite_store.transact, [], []
+
+    def spy(ops):
+        increments.extend((op.pk, op.sk) for op in ops if type(op).__name__ == "Increment")
+        if any(op.table == "events" for op in ops):
+            parts_per_claim.append(sum(1 for op in ops if op.table == "rollups"))
+        return real(ops)
+
+    sqlite_store.transact = spy
+    events = batch_across_an_hour(500)
+    assert record_events(repo, events, policy(), now_ms()) == (500, 0)
+    assert len(increments) == len(set(increments))
+    assert max(parts_per_claim) > 1
+    assert orders(repo) == 500
+    assert sum(revenue_by_product(repo).values()) == sum(e.amount for e in events)
+
+
+def test_journal_parts_left_by_a_stopped_writer_are_added_by_the_schedule_once(sqlite_store):
+    repo = repository_for(sqlite_store, policy())
+    events = batch_across_an_hour(500)
+    claims, journaled = plan_claims(events, {}, policy(), repo.bucket_is_kept, now_ms())
+    assert journaled
+    earlier = now_ms() - 120_000
+    from chalicelib.business.ingest import _key_parts
+    part_of = _key_parts([c.delta.counters.keys() for c in claims])
+    assert len(set(part_of.values())) > 1
+    parts = [repo.journals_for(c, earlier, part_of) for c in claims]
+    repo.write_groups([repo.claim_ops(c, earlier, list(p.values())) for c, p in zip(claims, parts)])
+    assert orders(repo) == 0
+    assert add_stale_journals(repo, now_ms()) == sum(len(p) for p in parts)
+    assert add_stale_journals(repo, now_ms()) == 0
+    assert orders(repo) == 500
+    assert sum(revenue_by_product(repo).values()) == sum(e.amount for e in events)
+    assert record_events(repo, events, policy(), now_ms()) == (0, 500)
