@@ -12,7 +12,7 @@ from ..storage import MAX_TRANSACTION_OPS, GroupCancelled
 from .models import EVENT_MODELS, MAX_BATCH, BusinessEvent, CustomEvent, Purchase
 from .repository import BusinessRepository, Claim, Journal, feature_key, session_key, user_key
 from .rollup import ActiveDays, CounterKey, MinuteCounters, active_day, \
-    biz_keys_of, mark_day, mark_keys, product_keys_of, session_moved, widen_session
+    biz_keys_of, event_keys, mark_day, mark_keys, session_moved, widen_session
 
 FUTURE_TOLERANCE_MS = 5 * 60_000
 _MAX_ATTEMPTS = 8
@@ -292,9 +292,7 @@ def plan_claims(pending: Sequence[BusinessEvent], states: dict, policy: IngestPo
     for event in order:
         changed, marks, moves = _effects(event, working, tz)
         working.update(changed)
-        items = items_of(biz_keys_of(event.timestamp, tz))
-        if isinstance(event, Purchase):
-            items += items_of(product_keys_of(event.timestamp, event.productId, tz))
+        items = items_of(event_keys(event, tz))
         for span, _sign in moves:
             items += items_of(biz_keys_of(span.first_ms, tz))
         for mark in marks:

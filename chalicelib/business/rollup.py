@@ -85,11 +85,6 @@ def bucket_retention_ms(granularity: str, day_retention_ms: int) -> int:
     return {"m": MINUTE_BUCKETS_KEPT_MS, "h": HOUR_BUCKETS_KEPT_MS, "d": day_retention_ms}[granularity]
 
 
-def _bucket_starts(ts_ms: int, tz: str) -> tuple[int, int, int]:
-    """The minute, hour and day buckets holding ``ts_ms``."""
-    return _buckets_of_minute(ts_ms - ts_ms % MINUTE_MS, tz)
-
-
 @functools.lru_cache(maxsize=65_536)
 def _buckets_of_minute(minute_ms: int, tz: str) -> tuple[int, int, int]:
     # Minutes repeat across a batch's events; every zone's offset is whole minutes.
@@ -296,13 +291,24 @@ def mark_keys(mark: ActiveMark, tz: str) -> tuple[CounterKey, ...]:
 
 
 def biz_keys_of(ts_ms: int, tz: str) -> tuple[CounterKey, CounterKey, CounterKey]:
-    """The biz minute, hour and day keys holding ``ts_ms``."""
+    """The biz minute, hour and day keys holding ``ts_ms`` (a session counts in those of
+    its first event)."""
     return _biz_keys(ts_ms - ts_ms % MINUTE_MS, tz)
 
 
-def product_keys_of(ts_ms: int, product: str, tz: str) -> tuple[CounterKey, CounterKey]:
-    """The hour and day keys of ``product`` holding ``ts_ms``."""
-    return _product_keys(_bucket_starts(ts_ms, tz)[1], product, tz)
+def event_keys(event: BusinessEvent, tz: str) -> tuple[CounterKey, ...]:
+    """The keys ``MinuteCounters.add_event`` adds ``event``'s counters to, before retention;
+    the same tuple for events of the same minute (and product)."""
+    minute = event.timestamp - event.timestamp % MINUTE_MS
+    return _event_keys(minute, event.productId if isinstance(event, Purchase) else None, tz)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _event_keys(minute_ms: int, product: str | None, tz: str) -> tuple[CounterKey, ...]:
+    keys = _biz_keys(minute_ms, tz)
+    if product is None:
+        return keys
+    return keys + _product_keys(_buckets_of_minute(minute_ms, tz)[1], product, tz)
 
 
 def active_day(event: BusinessEvent, tz: str) -> str:

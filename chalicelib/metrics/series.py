@@ -39,7 +39,7 @@ def add_sample(into: dict[str, Stats], values: Mapping[str, float], ts: int) -> 
     for name, v in values.items():
         stats = into.get(name)
         if stats is None:
-            into[name] = [v, v, v, 1, v, ts]
+            into[name] = stats_of(v, ts)
             continue
         if v < stats[0]:
             stats[0] = v

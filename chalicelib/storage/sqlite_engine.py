@@ -220,14 +220,13 @@ class _Playback:
     conditions against what the ones before it left and, if they hold, records what it
     writes; ``write`` then stores the outcome of all of them."""
 
-    __slots__ = ("stored", "now", "log", "streamed", "keys_of")
+    __slots__ = ("stored", "now", "log", "streamed")
 
     def __init__(self, stored: dict[tuple[str, str, str], Item], streamed: set[str]):
         self.stored = stored  # live items at the keys, as read (absent: none)
         self.now: dict[tuple[str, str, str], Item | None] = {}  # as the played ops leave them
         self.log: list[tuple] = []  # (key, new, old) of every write to a streamed table
         self.streamed = streamed
-        self.keys_of: dict[int, list] = {}  # id of a group's op list -> its keys, checked
 
     def play(self, ops: Sequence[Op], keys: Sequence[tuple[str, str, str]]) -> list[int]:
         """Apply ``ops`` (whose keys are ``keys``) all or none; returns the indices of
@@ -245,13 +244,13 @@ class _Playback:
 
     def write(self, conn: sqlite3.Connection) -> None:
         rows, updates, gone = [], [], []
-        encoded: dict[int, str] = {}
+        encoded: dict[tuple[str, str, str], str] = {}  # the final items, for the log too
         for key, new in self.now.items():
             table, pk, sk = key
             if new is None:
                 gone.append(key)
                 continue
-            data = encoded[id(new)] = _to_json(new)
+            data = encoded[key] = _to_json(new)
             old = self.stored.get(key)
             if old is not None and all(old.get(c) == new.get(c) for c in _INDEXED):
                 updates.append((data, table, pk, sk))  # no index moves: the cheaper statement
@@ -265,9 +264,10 @@ class _Playback:
             conn.executemany("DELETE FROM items WHERE tbl=? AND pk=? AND sk=?", gone)
         if self.log:  # every write in op order, so the change stream shows them as they happened
             conn.executemany(_LOG_INSERT, [
-                _log_row(table, "REMOVE" if new is None else "MODIFY" if old is not None else "INSERT",
-                         pk, sk, None if new is None else encoded.get(id(new)) or _to_json(new), old)
-                for (table, pk, sk), new, old in self.log])
+                _log_row(key[0], "REMOVE" if new is None else "MODIFY" if old is not None else "INSERT",
+                         key[1], key[2], None if new is None else
+                         encoded[key] if self.now[key] is new else _to_json(new), old)
+                for key, new, old in self.log])
 
 
 class SqliteStore:
@@ -452,7 +452,7 @@ class SqliteStore:
     def transact(self, ops: Sequence[Op]) -> None:
         playback = getattr(self._local, "playback", None)
         if playback is not None:  # a group of transact_groups, checked and read already
-            failed = playback.play(ops, playback.keys_of.get(id(ops)) or [op_key(op) for op in ops])
+            failed = playback.play(ops, [op_key(op) for op in ops])
             if failed:
                 raise TransactionCancelled(failed)
             return
@@ -482,7 +482,6 @@ class SqliteStore:
         try:
             keys = list(dict.fromkeys(key for group in keyed for key in group))
             playback = self._local.playback = _Playback(self._read_many(conn, keys), self._streamed)
-            playback.keys_of = {id(ops): group for ops, group in zip(groups, keyed)}
         except BaseException:
             conn.execute("ROLLBACK")
             raise
