@@ -220,13 +220,16 @@ class _Playback:
     conditions against what the ones before it left and, if they hold, records what it
     writes; ``write`` then stores the outcome of all of them."""
 
-    __slots__ = ("stored", "now", "log", "streamed")
+    __slots__ = ("stored", "now", "log", "streamed", "checked")
 
     def __init__(self, stored: dict[tuple[str, str, str], Item], streamed: set[str]):
         self.stored = stored  # live items at the keys, as read (absent: none)
         self.now: dict[tuple[str, str, str], Item | None] = {}  # as the played ops leave them
         self.log: list[tuple] = []  # (key, new, old) of every write to a streamed table
         self.streamed = streamed
+        # Each group's op list with the keys its check computed, by the list's id (the
+        # entry holds the list, so no other object takes that id while the call runs).
+        self.checked: dict[int, tuple[Sequence[Op], list]] = {}
 
     def play(self, ops: Sequence[Op], keys: Sequence[tuple[str, str, str]]) -> list[int]:
         """Apply ``ops`` (whose keys are ``keys``) all or none; returns the indices of
@@ -452,7 +455,9 @@ class SqliteStore:
     def transact(self, ops: Sequence[Op]) -> None:
         playback = getattr(self._local, "playback", None)
         if playback is not None:  # a group of transact_groups, checked and read already
-            failed = playback.play(ops, [op_key(op) for op in ops])
+            entry = playback.checked.get(id(ops))
+            keys = entry[1] if entry is not None and entry[0] is ops else [op_key(op) for op in ops]
+            failed = playback.play(ops, keys)
             if failed:
                 raise TransactionCancelled(failed)
             return
@@ -482,6 +487,7 @@ class SqliteStore:
         try:
             keys = list(dict.fromkeys(key for group in keyed for key in group))
             playback = self._local.playback = _Playback(self._read_many(conn, keys), self._streamed)
+            playback.checked = {id(ops): (ops, group) for ops, group in zip(groups, keyed)}
         except BaseException:
             conn.execute("ROLLBACK")
             raise
